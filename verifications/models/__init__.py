@@ -1,0 +1,33 @@
+"""Verification data synced from Didit, and the record of each sync run."""
+
+from .results import (
+    AmlHit,
+    AmlScreening,
+    Disposition,
+    DocumentData,
+    FaceCheck,
+    IpAnalysis,
+    Review,
+    ReviewSource,
+    SessionWarning,
+)
+from .session import ApiShape, SessionStatus, VerificationSession
+from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
+
+__all__ = [
+    "AmlHit",
+    "AmlScreening",
+    "ApiShape",
+    "Disposition",
+    "DocumentData",
+    "FaceCheck",
+    "IpAnalysis",
+    "Review",
+    "ReviewSource",
+    "SessionStatus",
+    "SessionWarning",
+    "SyncRun",
+    "SyncRunMode",
+    "SyncRunStatus",
+    "VerificationSession",
+]
