@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(blank=True, null=True)),
                 ('didit_user', models.CharField(blank=True, max_length=255)),
                 ('didit_created_at', models.DateTimeField(blank=True, null=True)),
-                ('didit_fingerprint', models.CharField(blank=True, max_length=64, null=True)),
+                ('didit_fingerprint', models.CharField(blank=True, max_length=64)),
                 ('staff_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='session_reviews', to=settings.AUTH_USER_MODEL)),
                 ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='verifications.verificationsession')),
             ],
@@ -316,7 +316,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='review',
-            constraint=models.UniqueConstraint(fields=('session', 'didit_fingerprint'), name='review_unique_per_session'),
+            constraint=models.UniqueConstraint(condition=models.Q(('didit_fingerprint', ''), _negated=True), fields=('session', 'didit_fingerprint'), name='review_unique_per_session'),
         ),
         migrations.AddConstraint(
             model_name='amlhit',

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class DocumentData(models.Model):
@@ -252,7 +253,8 @@ class Review(models.Model):
     # Didit's side: who Didit says made it, and when.
     didit_user = models.CharField(max_length=255, blank=True)
     didit_created_at = models.DateTimeField(null=True, blank=True)
-    didit_fingerprint = models.CharField(max_length=64, null=True, blank=True)
+    # Blank until Didit has listed it (a console review not yet seen in a decision).
+    didit_fingerprint = models.CharField(max_length=64, blank=True)
     # Ours: the reviewer who made it in the console.
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -266,7 +268,9 @@ class Review(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["session", "didit_fingerprint"], name="review_unique_per_session"
+                fields=["session", "didit_fingerprint"],
+                condition=~Q(didit_fingerprint=""),
+                name="review_unique_per_session",
             )
         ]
 
