@@ -1,0 +1,281 @@
+"""Write one parsed decision to the database: one transaction, a constant number of queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models, transaction
+from django.utils import timezone
+
+from users.models import DiditUser
+from verifications.models import (
+    AmlHit,
+    AmlScreening,
+    DocumentData,
+    FaceCheck,
+    IpAnalysis,
+    Review,
+    ReviewSource,
+    SessionWarning,
+    VerificationSession,
+)
+
+from .coerce import as_datetime
+from .parse import ParsedDecision, list_fingerprint, parse_decision
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+# A console review and Didit's record of it are the same review when this close in time.
+REVIEW_MATCH_WINDOW = timedelta(minutes=5)
+ONE_TO_ONE = {
+    "document": DocumentData,
+    "face": FaceCheck,
+    "aml": AmlScreening,
+    "ip_analysis": IpAnalysis,
+}
+HIT_FIELDS = [
+    "caption",
+    "score",
+    "match_score",
+    "risk_score",
+    "match",
+    "target",
+    "review_status",
+    "url",
+    "datasets",
+    "features",
+    "topics",
+    "properties",
+    "details",
+    "first_seen",
+    "last_seen",
+    "last_change",
+    "position",
+    "removed_at",
+]
+REVIEW_LINK_FIELDS = ["didit_fingerprint", "didit_user", "didit_created_at"]
+
+
+def apply_decision(
+    decision: dict, *, list_row: dict | None = None, refresh_media: bool = False
+) -> str:
+    """Map one decision (v1, v2 or v3 shape) onto the models, in one transaction.
+
+    Returns "created", "updated" or "unchanged". A decision whose content (presigned URL
+    signatures aside) equals the stored one writes nothing — except the list fingerprint
+    when ``list_row`` says something new, and, with ``refresh_media``, fresh media URLs for
+    a page whose stored ones expired (still "unchanged"). Raises ``DecisionError`` before
+    writing anything if the decision cannot be mapped.
+    """
+    parsed = parse_decision(decision)
+    fingerprint = list_fingerprint(list_row) if list_row is not None else None
+    with transaction.atomic():
+        session = (
+            VerificationSession.objects.select_for_update(of=("self",))
+            .select_related(*ONE_TO_ONE)
+            .filter(session_id=parsed.session_id)
+            .first()
+        )
+        if session is not None and session.decision_hash == parsed.content_hash:
+            if refresh_media and session.decision != parsed.raw:
+                _write(session, parsed, fingerprint, list_row)
+            elif fingerprint is not None and session.list_fingerprint != fingerprint:
+                session.list_fingerprint = fingerprint
+                session.save(update_fields=["list_fingerprint"])
+            return UNCHANGED
+        result = CREATED if session is None else UPDATED
+        _write(session, parsed, fingerprint, list_row)
+    return result
+
+
+def _write(
+    session: VerificationSession | None,
+    parsed: ParsedDecision,
+    fingerprint: str | None,
+    list_row: dict | None,
+) -> None:
+    values = _fit(VerificationSession, parsed.session)
+    if values["created_at"] is None:
+        # Didit always sends created_at; if not, keep what we had, or the list's, or now.
+        fallback = as_datetime((list_row or {}).get("created_at"))
+        values["created_at"] = (session and session.created_at) or fallback or timezone.now()
+    values["decision"] = parsed.raw
+    values["decision_hash"] = parsed.content_hash
+    values["synced_at"] = timezone.now()
+    if fingerprint is not None:
+        values["list_fingerprint"] = fingerprint
+    vendor_data = values["vendor_data"]
+    values["user"] = (
+        DiditUser.objects.get_or_create(vendor_data=vendor_data)[0] if vendor_data else None
+    )
+
+    previous_user_id = session.user_id if session is not None else None
+    is_new = session is None
+    if session is None:
+        session = VerificationSession.objects.create(session_id=parsed.session_id, **values)
+    else:
+        for name, value in values.items():
+            setattr(session, name, value)
+        session.save()
+
+    for relation, model in ONE_TO_ONE.items():
+        existing = None if is_new else _cached_child(session, relation)
+        _upsert_one(model, session, existing, getattr(parsed, relation))
+    _sync_hits(session, parsed.hits, is_new=is_new)
+    _sync_warnings(session, parsed.warnings, is_new=is_new)
+    _sync_reviews(session, parsed.reviews, is_new=is_new)
+
+    if session.user is not None:
+        session.user.recompute()
+    if previous_user_id and previous_user_id != session.user_id:
+        old_user = DiditUser.objects.filter(pk=previous_user_id).first()
+        if old_user is not None:
+            old_user.recompute()
+
+
+def _cached_child(session: VerificationSession, relation: str) -> models.Model | None:
+    try:
+        return getattr(session, relation)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _upsert_one(
+    model: type[models.Model],
+    session: VerificationSession,
+    existing: models.Model | None,
+    values: dict[str, Any] | None,
+) -> None:
+    if values is None:
+        if existing is not None:
+            model.objects.filter(pk=existing.pk).delete()
+        return
+    values = _fit(model, values)
+    if existing is None:
+        model.objects.create(session=session, **values)
+        return
+    changed = [name for name, value in values.items() if getattr(existing, name) != value]
+    if changed:
+        for name in changed:
+            setattr(existing, name, values[name])
+        existing.save(update_fields=changed)
+
+
+def _sync_hits(session: VerificationSession, hits: list[dict], *, is_new: bool) -> None:
+    """Upsert by Didit's hit id; keep local dispositions; keep disposed hits Didit dropped."""
+    existing = {} if is_new else {hit.hit_id: hit for hit in session.aml_hits.all()}
+    new, changed = [], []
+    for values in hits:
+        values = _fit(AmlHit, {**values, "removed_at": None})
+        hit = existing.pop(values["hit_id"], None)
+        if hit is None:
+            new.append(AmlHit(session=session, **values))
+        elif _assign(hit, values, HIT_FIELDS):
+            changed.append(hit)
+    now = timezone.now()
+    for hit in existing.values():  # Gone from the decision.
+        if hit.disposition and hit.removed_at is None:
+            hit.removed_at = now
+            changed.append(hit)
+    AmlHit.objects.bulk_create(new)
+    if changed:
+        AmlHit.objects.bulk_update(changed, HIT_FIELDS)
+    gone = [hit.pk for hit in existing.values() if not hit.disposition]
+    if gone:
+        AmlHit.objects.filter(pk__in=gone).delete()
+
+
+def _sync_warnings(session: VerificationSession, warnings: list[dict], *, is_new: bool) -> None:
+    existing = {} if is_new else {item.fingerprint: item for item in session.warnings.all()}
+    new, moved = [], []
+    for values in warnings:
+        values = _fit(SessionWarning, values)
+        warning = existing.pop(values["fingerprint"], None)
+        if warning is None:
+            new.append(SessionWarning(session=session, **values))
+        elif warning.position != values["position"]:
+            warning.position = values["position"]
+            moved.append(warning)
+    SessionWarning.objects.bulk_create(new)
+    if moved:
+        SessionWarning.objects.bulk_update(moved, ["position"])
+    if existing:
+        SessionWarning.objects.filter(pk__in=[item.pk for item in existing.values()]).delete()
+
+
+def _sync_reviews(session: VerificationSession, reviews: list[dict], *, is_new: bool) -> None:
+    """Didit's reviews by fingerprint; ours linked to Didit's record of them, never copied."""
+    existing = [] if is_new else list(session.reviews.all())
+    linked = {review.didit_fingerprint: review for review in existing if review.didit_fingerprint}
+    unlinked = [r for r in existing if r.source == ReviewSource.CONSOLE and not r.didit_fingerprint]
+    new, changed = [], []
+    for values in reviews:
+        values = _fit(Review, values)
+        review = linked.pop(values["didit_fingerprint"], None) or _console_match(unlinked, values)
+        if review is None:
+            new.append(
+                Review(
+                    session=session,
+                    source=ReviewSource.DIDIT,
+                    created_at=values["didit_created_at"],
+                    **values,
+                )
+            )
+        elif _assign(review, values, REVIEW_LINK_FIELDS):
+            changed.append(review)
+    Review.objects.bulk_create(new)
+    if changed:
+        Review.objects.bulk_update(changed, REVIEW_LINK_FIELDS)
+    gone = [review.pk for review in linked.values() if review.source == ReviewSource.DIDIT]
+    if gone:
+        Review.objects.filter(pk__in=gone).delete()
+
+
+def _console_match(candidates: list[Review], values: dict) -> Review | None:
+    """Our review that Didit is reporting back: same status and comment, close in time."""
+    didit_at = values["didit_created_at"]
+    best, best_gap = None, REVIEW_MATCH_WINDOW
+    for review in candidates:
+        if review.new_status != values["new_status"]:
+            continue
+        if review.comment.strip() != values["comment"].strip():
+            continue
+        if didit_at is None or review.created_at is None:
+            continue
+        gap = abs(review.created_at - didit_at)
+        if gap <= best_gap:
+            best, best_gap = review, gap
+    if best is not None:
+        candidates.remove(best)
+    return best
+
+
+def _assign(instance: models.Model, values: dict, names: list[str]) -> bool:
+    changed = False
+    for name in names:
+        if name in values and getattr(instance, name) != values[name]:
+            setattr(instance, name, values[name])
+            changed = True
+    return changed
+
+
+def _fit(model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+    """Blank instead of None for text columns, and text cut to the column's length."""
+    limits = _text_limits(model)
+    fitted = dict(values)
+    for name, limit in limits.items():
+        if name in fitted:
+            text = fitted[name] or ""
+            fitted[name] = text[:limit] if limit else text
+    return fitted
+
+
+@cache
+def _text_limits(model: type[models.Model]) -> dict[str, int | None]:
+    return {
+        field.name: getattr(field, "max_length", None)
+        for field in model._meta.get_fields()
+        if isinstance(field, (models.CharField, models.TextField)) and not field.null
+    }
