@@ -1,0 +1,54 @@
+"""``python manage.py sync_didit``: bring the local copy up to date with Didit."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from verifications.didit.client import DiditClient
+from verifications.models import SyncRunStatus
+from verifications.sync import SyncLocked, sync_sessions
+
+
+class Command(BaseCommand):
+    help = (
+        "Sync sessions from Didit: list them, fetch the decisions of new or changed ones. "
+        "Without options, only sessions created since the last good run (minus a day); "
+        "status changes on older sessions arrive by webhook or with --full."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD: list from.")
+        parser.add_argument("--vendor-data", help="Only this user's sessions.")
+        parser.add_argument("--session", dest="session_id", help="Fetch this one session.")
+        parser.add_argument("--full", action="store_true", help="List every session.")
+
+    def handle(self, *args, since, vendor_data, session_id, full, **options) -> None:
+        started = time.monotonic()
+        tty = self.stdout.isatty()
+
+        def progress(done: int, total: int | None) -> None:
+            rate = done / max(time.monotonic() - started, 1e-6)
+            of = f"/{total}" if total is not None else ""
+            self.stdout.write(f"\r{done}{of} sessions, {rate:.1f}/s", ending="")
+            self.stdout.flush()
+
+        try:
+            run = sync_sessions(
+                DiditClient.from_settings(),
+                since=since,
+                vendor_data=vendor_data,
+                session_id=session_id,
+                full=full,
+                progress=progress if tty else None,
+                stdout=self.stderr,
+            )
+        except SyncLocked as exc:
+            raise CommandError(f"sync_didit: {exc}", returncode=2) from None
+        if tty:
+            self.stdout.write("")
+        self.stdout.write(f"sync_didit: {run.summary()}")
+        if run.status != SyncRunStatus.SUCCEEDED:
+            raise CommandError(f"sync_didit: run {run.pk} ended {run.status}", returncode=1)
