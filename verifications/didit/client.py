@@ -129,6 +129,7 @@ class DiditClient:
         max_retries: int = 4,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        max_retry_after: float = 120.0,
         rate_limits: Mapping[str, Limit] | str | None = DIDIT_LIMITS,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -143,6 +144,7 @@ class DiditClient:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
         self._api_key = api_key
         self._client_id = client_id
         self._client_secret = client_secret
@@ -583,7 +585,8 @@ class DiditClient:
         delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         delay = random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not security
         if retry_after is not None:
-            delay = max(delay, min(retry_after, self.max_backoff * 4))
+            # Didit's hint wins over our backoff, within reason.
+            delay = max(delay, min(retry_after, self.max_retry_after))
         logger.info("Didit %s: retry %d in %.1fs", operation, attempt, delay)
         self._sleep(delay)
 
