@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 urlpatterns = [
+    # The console opens on the review queue; anonymous visitors go to the login page first.
+    path(
+        "",
+        login_required(RedirectView.as_view(url="/sessions/", http_method_names=["get", "head"])),
+        name="home",
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
 ]

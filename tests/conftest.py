@@ -1,5 +1,102 @@
-"""Shared fixtures: personas, and the sandbox Didit server (from its pytest plugin)."""
+"""Shared fixtures: personas, and the sandbox Didit server (from its pytest plugin).
+
+Personas are the people who use the console. ``viewer``, ``reviewer`` and ``admin`` belong to
+the Django groups of the same names (their permissions come from a migration); ``admin`` is
+also staff and superuser; ``outsider`` can log in but belongs to no group. Each has a client
+already logged in: ``viewer_client``, ``reviewer_client``, ``admin_client``, ``outsider_client``.
+
+``admin_user`` and ``admin_client`` replace pytest-django's fixtures of the same names, so
+code written against either convention gets the same admin persona.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.test import Client
+
 pytest_plugins = ["verifications.didit.sandbox.pytest_plugin"]
+
+# Every persona's password, for tests that log in through the real login form.
+PERSONA_PASSWORD = "correct-horse-battery-staple"
+
+
+@cache
+def _persona_password_hash() -> str:
+    # Hashing is deliberately slow; hash once per test run rather than once per user.
+    return make_password(PERSONA_PASSWORD)
+
+
+def _create_persona(django_user_model, *, username: str, group: str | None, **flags):
+    user = django_user_model.objects.create(
+        username=username,
+        email=f"{username}@example.com",
+        password=_persona_password_hash(),
+        **flags,
+    )
+    if group is not None:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def persona_password() -> str:
+    return PERSONA_PASSWORD
+
+
+@pytest.fixture
+def viewer(db, django_user_model):
+    return _create_persona(django_user_model, username="viewer", group="viewer")
+
+
+@pytest.fixture
+def reviewer(db, django_user_model):
+    return _create_persona(django_user_model, username="reviewer", group="reviewer")
+
+
+@pytest.fixture
+def admin(db, django_user_model):
+    return _create_persona(
+        django_user_model, username="admin", group="admin", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def outsider(db, django_user_model):
+    return _create_persona(django_user_model, username="outsider", group=None)
+
+
+@pytest.fixture
+def admin_user(admin):
+    """pytest-django's ``admin_user``, replaced by the admin persona."""
+    return admin
+
+
+@pytest.fixture
+def viewer_client(viewer) -> Client:
+    return _client_for(viewer)
+
+
+@pytest.fixture
+def reviewer_client(reviewer) -> Client:
+    return _client_for(reviewer)
+
+
+@pytest.fixture
+def admin_client(admin) -> Client:
+    """pytest-django's ``admin_client``, replaced by a client logged in as the admin persona."""
+    return _client_for(admin)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:
+    return _client_for(outsider)
