@@ -1,5 +1,6 @@
 """Verification data synced from Didit, and the record of each sync run."""
 
+from .audit import AuditAction, AuditEntry
 from .results import (
     AmlHit,
     AmlScreening,
@@ -15,6 +16,8 @@ from .session import ApiShape, SessionStatus, VerificationSession
 from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
 
 __all__ = [
+    "AuditAction",
+    "AuditEntry",
     "AmlHit",
     "AmlScreening",
     "ApiShape",

@@ -1,0 +1,37 @@
+"""Recording audit entries: one call per reviewer action, from services and views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .models import AuditAction, AuditEntry
+
+
+def record(
+    request: HttpRequest | None,
+    *,
+    action: AuditAction | str,
+    object_type: str,
+    object_id: str,
+    detail: dict[str, Any] | None = None,
+    actor=None,
+) -> AuditEntry:
+    """Write one audit entry; the actor and IP come from the request when there is one."""
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    return AuditEntry.objects.create(
+        actor=actor,
+        actor_username=getattr(actor, "username", "") or "",
+        action=str(action),
+        object_type=object_type,
+        object_id=str(object_id),
+        ip_address=client_ip(request) if request is not None else None,
+        detail=detail or {},
+    )
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR (we trust no header)."""
+    return request.META.get("REMOTE_ADDR") or None

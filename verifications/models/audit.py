@@ -1,0 +1,66 @@
+"""The audit log: who did what to which session or user, when, and from where.
+
+Entries are written by ``verifications.audit.record`` and never changed afterwards: the
+model refuses updates and deletes, and the admin shows it read-only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    STATUS_UPDATE = "status_update", "Approved/declined a session"
+    AML_DISPOSITION = "aml_disposition", "Disposed an AML hit"
+    REVERIFICATION = "reverification", "Started a re-verification"
+    DIDIT_PDF = "didit_pdf", "Downloaded Didit's PDF report"
+    REPORT_PDF = "report_pdf", "Downloaded a compliance report"
+    CSV_EXPORT = "csv_export", "Exported the queue as CSV"
+    PII_VIEW = "pii_view", "Viewed personal data"
+    RESYNC = "resync", "Re-synced from Didit"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit entries cannot be deleted.")
+
+
+class AuditEntry(models.Model):
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_entries",
+    )
+    # Kept even if the account is renamed: the log must say who it was at the time.
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    # "session" or "user", and Didit's id for it (session_id or vendor_data).
+    object_type = models.CharField(max_length=16)
+    object_id = models.CharField(max_length=255)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["object_type", "object_id", "-at"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit entries cannot be deleted.")
