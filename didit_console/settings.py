@@ -47,6 +47,11 @@ DIDIT_CLIENT_SECRET = env.str("DIDIT_CLIENT_SECRET", default="")
 DIDIT_VERIFICATION_URL = env.str("DIDIT_VERIFICATION_URL", default="https://verification.didit.me")
 DIDIT_AUTH_URL = env.str("DIDIT_AUTH_URL", default="https://apx.didit.me")
 DIDIT_WEBHOOK_SECRET = env.str("DIDIT_WEBHOOK_SECRET", default="")
+# Hosts (host or host:port) our server may fetch Didit media from, for PDFs and image checks,
+# besides the host of DIDIT_VERIFICATION_URL. Didit's presigned media live on its storage host.
+DIDIT_MEDIA_HOSTS = env.list("DIDIT_MEDIA_HOSTS", default=[])
+# Seconds our server waits for one media file (PDF rendering).
+DIDIT_MEDIA_TIMEOUT = env.float("DIDIT_MEDIA_TIMEOUT", default=5.0)
 # Which path family decisions, PDFs and status updates use; listing is v3 only.
 DIDIT_API_VERSION = env.str("DIDIT_API_VERSION", default="v3")
 # Seconds to wait for Didit to connect and to answer.

@@ -14,4 +14,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("sessions/", include("verifications.urls")),
+    path("users/", include("users.urls")),
 ]
