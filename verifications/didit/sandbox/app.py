@@ -156,7 +156,7 @@ class Sandbox:
         request.version = f"v{params.get('v', '3')}"
         try:
             if operation == "token":
-                return handlers.token(self, request)
+                return self._run(operation, request)
             request.credential = self.auth.check(request.headers, version=request.version)
             allowed, limit_headers = self.limiter.hit(
                 request.credential.key, family(operation, request.method)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 import threading
+import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from .app import Sandbox
 from .config import STATUSES, SandboxConfig
 from .render import decision as render_decision
-from .wire import Request
+from .wire import Request, json_response
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -32,7 +33,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers=self.headers,
             body=body,
         )
-        response = self.sandbox.handle(request)
+        try:
+            response = self.sandbox.handle(request)
+        except Exception:  # a sandbox bug: answer like a server would, and say so loudly
+            traceback.print_exc(file=sys.stderr)
+            response = json_response(500, {"detail": "Internal sandbox error."})
         try:
             self.send_response(response.status)
             for name, value in response.headers.items():
