@@ -676,3 +676,30 @@ def test_a_session_missing_created_at_keeps_the_time_it_was_first_seen():
     apply_decision(decision)
     assert VerificationSession.objects.get().created_at == first
     assert abs(first - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_a_session_created_meanwhile_by_another_process_is_applied_on_a_second_try(monkeypatch):
+    from verifications.sync import apply as apply_module
+
+    decision = load("v1-decision.json")
+    write = apply_module._write
+    raced = []
+
+    def racing_write(session, parsed, fingerprint, list_row):
+        if not raced:  # Another process inserts the same session just before us.
+            raced.append(True)
+            VerificationSession.objects.create(
+                session_id=parsed.session_id,
+                status="In Review",
+                api_shape="v1",
+                decision={},
+                decision_hash="other",
+                synced_at=datetime.now(UTC),
+                created_at=datetime.now(UTC),
+            )
+        return write(session, parsed, fingerprint, list_row)
+
+    monkeypatch.setattr(apply_module, "_write", racing_write)
+    assert apply_decision(decision) in ("created", "updated")
+    assert VerificationSession.objects.get().status == "Declined"
+    assert counts()["AmlHit"] == 1

@@ -276,3 +276,9 @@ def test_the_command_exits_2_when_another_run_holds_the_lock(fake_client):
         call_command("sync_didit", stdout=io.StringIO())
     assert locked.value.returncode == 2
     assert "another sync is running" in str(locked.value)
+
+
+def test_progress_reports_sessions_done_out_of_the_total(didit):
+    seen = []
+    sync_sessions(didit, full=True, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(n, 5) for n in range(1, 6)]

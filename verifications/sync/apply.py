@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from users.models import DiditUser
@@ -71,6 +71,17 @@ def apply_decision(
     """
     parsed = parse_decision(decision)
     fingerprint = list_fingerprint(list_row) if list_row is not None else None
+    try:
+        return _apply(parsed, fingerprint, list_row, refresh_media)
+    except IntegrityError:
+        # Another process (a webhook during a sync) created the same session or hit a
+        # moment ago; our transaction rolled back whole. Once more finds its rows.
+        return _apply(parsed, fingerprint, list_row, refresh_media)
+
+
+def _apply(
+    parsed: ParsedDecision, fingerprint: str | None, list_row: dict | None, refresh_media: bool
+) -> str:
     with transaction.atomic():
         session = (
             VerificationSession.objects.select_for_update(of=("self",))

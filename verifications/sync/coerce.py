@@ -1,7 +1,10 @@
-"""Forgiving conversions from JSON values: the wrong type gives "unknown", never an error."""
+"""Forgiving conversions from JSON values (the wrong type gives "unknown", never an error),
+and stable hashes of JSON."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import UTC, date, datetime
 from typing import Any
@@ -100,3 +103,21 @@ def without_nul(value: Any) -> Any:
     if isinstance(value, list):
         return [without_nul(item) for item in value]
     return value
+
+
+def strip_volatile(value: Any) -> Any:
+    """The same JSON with every URL's query string dropped: presigned media URLs get a new
+    signature on each fetch, which is not a change of the decision."""
+    if isinstance(value, dict):
+        return {str(key): strip_volatile(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [strip_volatile(item) for item in value]
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return value.split("?", 1)[0].split("#", 1)[0]
+    return value
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of canonical JSON: equal for equal content, whatever the key order."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
