@@ -5,6 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from verifications.views.webhooks import didit_webhook
+
 urlpatterns = [
     # The console opens on the review queue; anonymous visitors go to the login page first.
     path(
@@ -16,4 +18,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("sessions/", include("verifications.urls")),
     path("users/", include("users.urls")),
+    path("webhooks/didit/", didit_webhook, name="didit-webhook"),
 ]

@@ -82,6 +82,13 @@ def verify_delivery(
         raise WebhookRejected("invalid signature", status=401)
     if payload is None:
         raise WebhookRejected("malformed JSON")
+    if signed_by != "simple":
+        # X-Timestamp is outside what the raw and V2 signatures cover: a replay could carry
+        # a fresh header on an old body. The body's own (signed) timestamp must be fresh too,
+        # and it identifies the event, so a re-dated replay is still a duplicate.
+        timestamp = _signed_timestamp(payload, default=timestamp)
+        if abs(now - timestamp) > MAX_SKEW_SECONDS:
+            raise WebhookRejected("stale or future timestamp", status=401)
     return _event(payload, timestamp, signed_by)
 
 
@@ -137,6 +144,13 @@ def _timestamp(value: str | None) -> int:
         return int(str(value).strip())
     except ValueError:
         raise WebhookRejected("missing or malformed X-Timestamp", status=401) from None
+
+
+def _signed_timestamp(payload: dict, *, default: int) -> int:
+    value = payload.get("timestamp")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return int(value)
 
 
 def _event(payload: dict, timestamp: int, signed_by: str) -> WebhookEvent:

@@ -14,6 +14,7 @@ from .results import (
 )
 from .session import ApiShape, SessionStatus, VerificationSession
 from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
+from .webhook import WebhookDelivery, WebhookOutcome
 
 __all__ = [
     "AuditAction",
@@ -33,4 +34,6 @@ __all__ = [
     "SyncRunMode",
     "SyncRunStatus",
     "VerificationSession",
+    "WebhookDelivery",
+    "WebhookOutcome",
 ]

@@ -1,0 +1,325 @@
+"""POST /webhooks/didit/: verified, de-duplicated, and the session re-synced from Didit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import pytest
+import requests
+
+from verifications.didit.client import DiditClient
+from verifications.models import VerificationSession, WebhookDelivery
+from verifications.sync import sync_sessions
+from verifications.views import webhooks as webhook_view
+from verifications.webhooks import MAX_BODY_BYTES, canonical_json, sign
+
+URL = "/webhooks/didit/"
+SECRET = "test-webhook-secret"
+API_KEY = "sandbox-api-key"
+
+
+def fast_client(server) -> DiditClient:
+    return DiditClient(
+        verification_url=server.base_url,
+        auth_url=server.base_url,
+        api_key=API_KEY,
+        rate_limits=None,
+        timeout=(2.0, 5.0),
+        backoff=0.01,
+        max_backoff=0.05,
+    )
+
+
+@pytest.fixture
+def didit_settings(settings):
+    """Point the console at a sandbox: ``didit_settings(server)``."""
+
+    def point(server):
+        settings.DIDIT_VERIFICATION_URL = server.base_url
+        settings.DIDIT_AUTH_URL = server.base_url
+        settings.DIDIT_API_KEY = API_KEY
+        settings.DIDIT_RATE_LIMITS = ""
+        settings.DIDIT_WEBHOOK_SECRET = SECRET
+        return server
+
+    return point
+
+
+def delivery(session_id: str, status: str, *, timestamp: int | None = None, **extra):
+    """A delivery as Didit sends it, signed three ways with the test secret."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    payload = {
+        "session_id": session_id,
+        "status": status,
+        "webhook_type": "status.updated",
+        "created_at": timestamp - 60,
+        "timestamp": timestamp,
+        **extra,
+    }
+    body = json.dumps(payload).encode()
+    simple = f"{timestamp}:{session_id}:{status}:status.updated".encode()
+    key = SECRET.encode()
+    headers = {
+        "X-Timestamp": str(timestamp),
+        "X-Signature": sign(key, body),
+        "X-Signature-V2": sign(key, canonical_json(payload)),
+        "X-Signature-Simple": sign(key, simple),
+    }
+    return body, headers
+
+
+def post(client, body: bytes, headers: dict):
+    return client.post(URL, data=body, content_type="application/json", headers=headers)
+
+
+@pytest.fixture
+def synced(db, didit_sandbox, didit_settings):
+    """A sandbox whose 30 sessions are all in our database."""
+    didit_settings(didit_sandbox)
+    sync_sessions(fast_client(didit_sandbox), full=True)
+    return didit_sandbox
+
+
+def a_session(server, *, not_status: str = "Declined") -> str:
+    for session_id in server.session_ids():
+        if server.decision(session_id)["status"] != not_status:
+            return session_id
+    pytest.fail("no session to change")
+
+
+# --- The whole loop over real HTTP ------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_status_change_at_didit_reaches_our_database_through_the_webhook(
+    live_server, didit_sandbox_factory, didit_settings
+):
+    server = didit_settings(
+        didit_sandbox_factory(sessions=20, webhook_url=live_server.url + URL, webhook_secret=SECRET)
+    )
+    sync_sessions(fast_client(server), full=True)
+    session_id = a_session(server)
+    decisions_before = server.calls["decision"]
+
+    server.change_status(session_id, "Declined", comment="Document looks altered")
+
+    deadline = time.monotonic() + 15
+    while VerificationSession.objects.get(session_id=session_id).status != "Declined":
+        assert time.monotonic() < deadline, f"webhook never applied: {server.webhook_deliveries}"
+        time.sleep(0.05)
+    session = VerificationSession.objects.get(session_id=session_id)
+    assert session.reviews.filter(comment="Document looks altered").exists()
+    assert server.webhook_deliveries == [(live_server.url + URL, 200)]
+    assert server.calls["decision"] == decisions_before + 1
+    stored = WebhookDelivery.objects.get()
+    assert (stored.session_id, stored.status, stored.outcome) == (session_id, "Declined", "updated")
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_forged_delivery_over_http_is_refused(live_server, didit_sandbox_factory, didit_settings):
+    server = didit_settings(didit_sandbox_factory(sessions=5))
+    sync_sessions(fast_client(server), full=True)
+    session_id = a_session(server)
+    body, headers = delivery(session_id, "Declined")
+    headers = {**headers, "X-Signature": "0" * 64, "X-Signature-V2": "0" * 64}
+    headers["X-Signature-Simple"] = "0" * 64
+    response = requests.post(live_server.url + URL, data=body, headers=headers, timeout=5)
+    assert response.status_code == 401
+    assert server.calls["decision"] == 5
+    assert not WebhookDelivery.objects.exists()
+
+
+# --- Hand-built deliveries ------------------------------------------------------------------
+
+
+def test_a_valid_delivery_updates_the_session_within_the_request(client, synced):
+    session_id = a_session(synced)
+    synced.change_status(session_id, "Declined")
+    body, headers = delivery(session_id, "Declined")
+    response = post(client, body, headers)
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "updated"
+    assert VerificationSession.objects.get(session_id=session_id).status == "Declined"
+
+
+def test_the_decision_in_the_body_is_never_trusted(client, synced):
+    session_id = a_session(synced)
+    real_status = synced.decision(session_id)["status"]
+    forged = {"session_id": session_id, "status": "Declined", "reviews": []}
+    body, headers = delivery(session_id, "Declined", decision=forged)
+    assert post(client, body, headers).status_code == 200
+    assert VerificationSession.objects.get(session_id=session_id).status == real_status
+
+
+def test_a_duplicate_delivery_is_a_no_op_without_a_second_decision_fetch(client, synced):
+    session_id = a_session(synced)
+    synced.change_status(session_id, "Declined")
+    body, headers = delivery(session_id, "Declined")
+    before = synced.calls["decision"]
+    assert post(client, body, headers).json()["outcome"] == "updated"
+    response = post(client, body, headers)
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "duplicate"
+    assert synced.calls["decision"] == before + 1
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_an_old_delivery_replayed_with_a_fresh_timestamp_header_is_refused(client, synced):
+    session_id = a_session(synced)
+    body, headers = delivery(session_id, "Declined", timestamp=int(time.time()) - 3600)
+    headers = {**headers, "X-Timestamp": str(int(time.time()))}
+    before = synced.calls["decision"]
+    assert post(client, body, headers).status_code == 401
+    assert synced.calls["decision"] == before
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_replay_re_dated_within_the_window_is_still_a_duplicate(client, synced):
+    session_id = a_session(synced)
+    body, headers = delivery(session_id, "Declined", timestamp=int(time.time()) - 60)
+    assert post(client, body, headers).status_code == 200
+    before = synced.calls["decision"]
+    redated = {**headers, "X-Timestamp": str(int(time.time()))}
+    assert post(client, body, redated).json()["outcome"] == "duplicate"
+    assert synced.calls["decision"] == before
+
+
+def snapshot():
+    return list(VerificationSession.objects.order_by("id").values_list("session_id", "status"))
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        pytest.param(lambda b, h: (b.replace(b"Declined", b"Approved"), h), id="tampered-body"),
+        pytest.param(
+            lambda b, h: (b, {"X-Timestamp": h["X-Timestamp"]}),
+            id="unsigned",
+        ),
+        pytest.param(
+            lambda b, h: (b, {"X-Timestamp": h["X-Timestamp"], "X-Signature": sign(b"k", b)}),
+            id="wrong-secret",
+        ),
+        pytest.param(lambda b, h: (b"{not json", h), id="malformed"),
+        pytest.param(
+            lambda b, h: (b, {k: v for k, v in h.items() if k != "X-Timestamp"}), id="no-timestamp"
+        ),
+    ],
+)
+def test_a_bad_delivery_is_refused_and_changes_nothing(client, synced, spoil):
+    session_id = a_session(synced)
+    synced.change_status(session_id, "Declined")
+    before, decisions = snapshot(), synced.calls["decision"]
+    body, headers = spoil(*delivery(session_id, "Declined"))
+    response = post(client, body, headers)
+    assert 400 <= response.status_code < 500
+    assert snapshot() == before
+    assert synced.calls["decision"] == decisions
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_stale_delivery_is_refused(client, synced):
+    session_id = a_session(synced)
+    body, headers = delivery(session_id, "Declined", timestamp=int(time.time()) - 301)
+    response = post(client, body, headers)
+    assert response.status_code == 401
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_an_oversized_delivery_is_refused_by_its_content_length(client, synced):
+    session_id = a_session(synced)
+    body, headers = delivery(session_id, "Declined", padding="x" * MAX_BODY_BYTES)
+    response = post(client, body, headers)
+    assert response.status_code == 413
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_lying_content_length_cannot_smuggle_an_oversized_body(client, synced):
+    session_id = a_session(synced)
+    body, headers = delivery(session_id, "Declined", padding="x" * MAX_BODY_BYTES)
+    response = client.generic(
+        "POST",
+        URL,
+        body,
+        content_type="application/json",
+        headers=headers,
+        CONTENT_LENGTH=str(MAX_BODY_BYTES),
+    )
+    assert 400 <= response.status_code < 500
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_get_is_not_allowed(client, db):
+    assert client.get(URL).status_code == 405
+
+
+def test_the_endpoint_needs_no_login_and_no_csrf_token(db, didit_sandbox, didit_settings):
+    from django.test import Client
+
+    didit_settings(didit_sandbox)
+    strict = Client(enforce_csrf_checks=True)
+    session_id = didit_sandbox.session_ids()[0]
+    body, headers = delivery(session_id, "Declined")
+    assert post(strict, body, headers).status_code == 200
+
+
+def test_without_a_configured_secret_every_delivery_is_refused(client, synced, settings):
+    settings.DIDIT_WEBHOOK_SECRET = ""
+    body, headers = delivery(a_session(synced), "Declined")
+    assert post(client, body, headers).status_code == 503
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_when_didit_is_unreachable_the_answer_is_503_and_the_retry_is_processed(
+    client, synced, monkeypatch
+):
+    session_id = a_session(synced)
+    synced.change_status(session_id, "Declined")
+    body, headers = delivery(session_id, "Declined")
+    dead = DiditClient(
+        verification_url="http://127.0.0.1:9",
+        auth_url="http://127.0.0.1:9",
+        api_key=API_KEY,
+        rate_limits=None,
+        timeout=(0.5, 0.5),
+        max_retries=1,
+        backoff=0.01,
+    )
+    monkeypatch.setattr(webhook_view, "didit_client", lambda: dead)
+    assert post(client, body, headers).status_code == 503
+    assert not WebhookDelivery.objects.exists()
+    assert VerificationSession.objects.get(session_id=session_id).status != "Declined"
+
+    monkeypatch.setattr(webhook_view, "didit_client", lambda: fast_client(synced))
+    response = post(client, body, headers)
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "updated"
+    assert VerificationSession.objects.get(session_id=session_id).status == "Declined"
+
+
+def test_a_session_unknown_to_didit_is_acknowledged(client, synced):
+    body, headers = delivery("00000000-0000-0000-0000-000000000000", "Approved")
+    response = post(client, body, headers)
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "not_found"
+
+
+def test_nothing_personal_or_secret_is_logged(client, synced, caplog):
+    session_id = a_session(synced)
+    synced.change_status(session_id, "Declined")
+    decision = synced.decision(session_id)
+    body, headers = delivery(session_id, "Declined", vendor_data="person-vendor-data-42")
+    with caplog.at_level(logging.DEBUG):
+        post(client, body, headers)
+        post(client, body + b" ", headers)  # tampered: logged as rejected
+    text = caplog.text
+    assert SECRET not in text
+    assert "person-vendor-data-42" not in text
+    assert headers["X-Signature"] not in text
+    for item in decision.get("id_verifications") or []:
+        if isinstance(item, dict) and item.get("full_name"):
+            assert item["full_name"] not in text
