@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from datetime import date
 
@@ -20,17 +21,22 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--since", type=date.fromisoformat, help="YYYY-MM-DD: list from.")
+        parser.add_argument("--since", type=_iso_date, help="YYYY-MM-DD: list from.")
         parser.add_argument("--vendor-data", help="Only this user's sessions.")
         parser.add_argument("--session", dest="session_id", help="Fetch this one session.")
         parser.add_argument("--full", action="store_true", help="List every session.")
 
     def handle(self, *args, since, vendor_data, session_id, full, **options) -> None:
-        started = time.monotonic()
+        started = shown = time.monotonic()
         tty = self.stdout.isatty()
 
         def progress(done: int, total: int | None) -> None:
-            rate = done / max(time.monotonic() - started, 1e-6)
+            nonlocal shown
+            now = time.monotonic()
+            if now - shown < 0.2 and done != total:
+                return  # A terminal redrawn five times a second is plenty.
+            shown = now
+            rate = done / max(now - started, 1e-6)
             of = f"/{total}" if total is not None else ""
             self.stdout.write(f"\r{done}{of} sessions, {rate:.1f}/s", ending="")
             self.stdout.flush()
@@ -43,7 +49,7 @@ class Command(BaseCommand):
                 session_id=session_id,
                 full=full,
                 progress=progress if tty else None,
-                stdout=self.stderr,
+                stdout=self.stderr,  # One line per failed session, beside the summary.
             )
         except SyncLocked as exc:
             raise CommandError(f"sync_didit: {exc}", returncode=2) from None
@@ -52,3 +58,10 @@ class Command(BaseCommand):
         self.stdout.write(f"sync_didit: {run.summary()}")
         if run.status != SyncRunStatus.SUCCEEDED:
             raise CommandError(f"sync_didit: run {run.pk} ended {run.status}", returncode=1)
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {value!r}") from None
