@@ -1,6 +1,7 @@
 """Verification data synced from Didit, and the record of each sync run."""
 
 from .audit import AuditAction, AuditEntry
+from .form_token import UsedFormToken
 from .results import (
     AmlHit,
     AmlScreening,
@@ -33,6 +34,7 @@ __all__ = [
     "SyncRun",
     "SyncRunMode",
     "SyncRunStatus",
+    "UsedFormToken",
     "VerificationSession",
     "WebhookDelivery",
     "WebhookOutcome",
