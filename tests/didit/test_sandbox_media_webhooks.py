@@ -29,6 +29,14 @@ WEBHOOK = keys(
 )
 
 
+def wait_until(condition, timeout: float = 5.0) -> None:
+    """Deliveries are recorded by the sandbox's sender thread, a moment after they arrive."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
 def portrait_url(server) -> tuple[str, str]:
     for session_id in server.session_ids():
         decision = server.decision(session_id, shape="v1")
@@ -166,6 +174,7 @@ def test_update_status_sends_a_webhook_signed_three_ways(didit_sandbox_factory, 
     assert hmac.compare_digest(headers["X-Signature-V2"], sign(canonical(payload)))
     simple = f"{payload['timestamp']}:{session_id}:Approved:status.updated"
     assert hmac.compare_digest(headers["X-Signature-Simple"], sign(simple.encode()))
+    wait_until(lambda: server.webhook_deliveries)
     assert server.webhook_deliveries == [(receiver.url, 200)]
 
 
@@ -213,7 +222,7 @@ def test_failed_deliveries_are_retried(didit_sandbox_factory):
         )
         server.add_sessions(1)
         receiver.wait_for(3)
-        time.sleep(0.1)
+        wait_until(lambda: len(server.webhook_deliveries) == 3)
         assert [outcome for _, outcome in server.webhook_deliveries] == [500, 404, 200]
         assert receiver.received[0][1] == receiver.received[2][1]
     finally:
@@ -230,8 +239,5 @@ def test_an_unreachable_endpoint_is_recorded_and_never_blocks_the_api(didit_sand
     started = time.monotonic()
     server.add_sessions(1)
     assert time.monotonic() - started < 0.5
-    deadline = time.monotonic() + 5
-    while len(server.webhook_deliveries) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(server.webhook_deliveries) == 2
+    wait_until(lambda: len(server.webhook_deliveries) == 2)
     assert all(isinstance(outcome, str) for _, outcome in server.webhook_deliveries)

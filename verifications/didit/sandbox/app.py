@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from urllib.parse import unquote
 
-from . import config, handlers, render
+from . import config, handlers, media, render
 from .auth import Authenticator, AuthError, jwt
 from .config import SandboxConfig
 from .data import Session, SessionStore
@@ -86,7 +86,7 @@ class Sandbox:
 
     def bind(self, base_url: str) -> None:
         self.base_url = base_url
-        self.media = MediaSigner(base_url=base_url, ttl=self.cfg.media_ttl, secret=self.secret)
+        self.signer = MediaSigner(base_url=base_url, ttl=self.cfg.media_ttl, secret=self.secret)
 
     def close(self) -> None:
         if self.webhooks is not None:
@@ -99,7 +99,7 @@ class Sandbox:
             session=session,
             person=self.store.person(session),
             facts=self.store.facts(session),
-            media=self.media,
+            media=self.signer,
             reviews=self.store.reviews(session),
         )
 
@@ -136,7 +136,7 @@ class Sandbox:
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/media/"):
             self.count("media")
-            return handlers.media(self, request)
+            return media.serve(self, request)
         route = resolve(request.path)
         if route is None:
             if not request.path.endswith("/") and resolve(request.path + "/"):

@@ -128,7 +128,7 @@ class SessionStore:
                 drafts.append(session)
             users += 1
         drafts.sort(key=lambda s: s.created)
-        self._cover_every_status(rng, drafts)
+        self._cover_every_status(drafts)
         for session in drafts:
             self._add(session)
 
@@ -172,7 +172,7 @@ class SessionStore:
         if status in NEEDS_DOCUMENT and workflow and "ID_VERIFICATION" not in workflow.features:
             session.workflow = catalog.WORKFLOWS[1]
 
-    def _cover_every_status(self, rng: random.Random, drafts: list[Session]) -> None:
+    def _cover_every_status(self, drafts: list[Session]) -> None:
         """Small samples still show every status: repaint the newest sessions if needed."""
         if len(drafts) < len(config.STATUSES):
             return
@@ -285,25 +285,38 @@ class SessionStore:
         return session
 
     def add_generated(self, count: int) -> list[Session]:
+        """New sessions, as if users had just verified: half from returning users."""
         rng = self.rng
+        known = list(self.by_vendor)
         added = []
         for _ in range(count):
-            known = list(self.by_vendor)
             if known and rng.random() < 0.5:
                 vendor_data = rng.choice(known)
             else:
                 vendor_data = _vendor_data(rng, len(self.by_vendor))
             draft = self._draft(rng, vendor_data, rng.getrandbits(48), self.next_created())
+            status = draft.status
+            if status in config.UNFINISHED and self.unfinished(vendor_data) is not None:
+                status = config.APPROVED
             session = self.new_session(
                 vendor_data=vendor_data,
                 shape=draft.shape,
-                status=draft.status,
+                status=status,
                 workflow=draft.workflow,
                 v1_features=draft.v1_features,
                 seed=draft.seed,
             )
             added.append(session)
         return added
+
+    def unfinished(self, vendor_data: str | None) -> Session | None:
+        """The session this user has not finished yet, if any."""
+        if vendor_data is None:
+            return None
+        for session in reversed(self.by_vendor.get(vendor_data, [])):
+            if session.status in config.UNFINISHED:
+                return session
+        return None
 
     def set_status(
         self, session: Session, new_status: str, *, comment: str | None, user: str

@@ -83,86 +83,89 @@ def _hit_name(rng: random.Random, person: Person, close: bool) -> str:
 
 
 def aml_hits(facts: Facts, person: Person, *, created: float, overrides: dict | None) -> list:
-    """Every AML hit in one canonical form; renderers pick the fields of their shape."""
+    """Every AML hit in one canonical form; renderers pick the fields of their shape.
+
+    The first hit of an AML check that needs review is a close match to the person; the
+    others are weaker namesakes. `overrides` holds review statuses set through the API.
+    """
     rng = random.Random(facts.aml_seed)
     status = facts.statuses.get("AML")
     hits = []
     for index in range(facts.aml_hits):
         close = index == 0 and status in (config.IN_REVIEW, config.DECLINED)
-        score = round(rng.uniform(0.8, 0.99) if close else rng.uniform(0.5, 0.85), 4)
-        dataset, topic = rng.choice(DATASETS)
-        first_seen = created - rng.uniform(30, 3000) * 86400
-        last_seen = min(created, first_seen + rng.uniform(1, 900) * 86400)
+        hit = _hit(rng, person, close=close, created=created)
         review = HIT_REVIEW_BY_AML.get(status, "Unreviewed")
-        if status == config.DECLINED and index == 0:
+        if status == config.DECLINED and close:
             review = "Confirmed Match"
         elif status == config.IN_REVIEW and rng.random() < 0.2:
             review = "Inconclusive"
-        hit_id = _hit_id(rng)
-        if overrides and hit_id in overrides:
-            review = overrides[hit_id]
-        caption = _hit_name(rng, person, close)
-        country = rng.choice(COUNTRIES)
-        is_pep = topic == "role.pep"
-        hits.append(
-            {
-                "id": hit_id,
-                "url": f"https://www.opensanctions.org/entities/{hit_id}/",
-                "caption": caption,
-                "match": close and status == config.DECLINED,
-                "score": score,
-                "match_score": round(score * 100),
-                "risk_score": rng.randint(20, 95),
-                "review_status": review,
-                "target": rng.random() < 0.8,
-                "datasets": [dataset] + ([rng.choice(DATASETS)[0]] if rng.random() < 0.3 else []),
-                "features": {
-                    "person_name_jaro_winkler": round(min(1.0, score + rng.uniform(0, 0.1)), 4),
-                    "person_name_phonetic_match": rng.choice([0.5, 1.0]),
-                },
-                "first_seen": _stamp(first_seen),
-                "last_seen": _stamp(last_seen),
-                "last_change": _stamp(last_seen - rng.uniform(0, 30) * 86400),
-                "properties": {
-                    "name": [caption],
-                    "alias": [caption.upper()] if rng.random() < 0.5 else [],
-                    "notes": [rng.choice(NOTES)] if rng.random() < 0.6 else [],
-                    "gender": ["female" if person.gender == "F" else "male"],
-                    "topics": [topic],
-                    "position": [rng.choice(POSITIONS)] if is_pep or rng.random() < 0.3 else [],
-                    "birthDate": [person.date_of_birth.isoformat()] if close else [],
-                    "nationality": [country[1].lower()],
-                    "country": [country[1].lower()],
-                },
-                "risk_view": {
-                    "crimes": [rng.choice(CRIMES)] if topic.startswith("crime") else [],
-                    "countries": [country[1]],
-                    "categories": [topic],
-                },
-                "score_breakdown": {
-                    "name_score": round(score * 100),
-                    "dob_score": 100 if close else rng.choice([0, 50]),
-                    "country_score": rng.choice([0, 50, 100]),
-                },
-                "pep_matches": [
-                    {"list_name": dataset, "position": rng.choice(POSITIONS), "country": country[1]}
-                ]
-                if is_pep
-                else [],
-                "sanction_matches": [
-                    {
-                        "list_name": dataset,
-                        "program": "UKRAINE-EO13660",
-                        "listed_at": _stamp(first_seen),
-                    }
-                ]
-                if topic == "sanction"
-                else [],
-                "adverse_media_matches": [],
-                "linked_entities": [],
-            }
-        )
+        hit["review_status"] = (overrides or {}).get(hit["id"], review)
+        hit["match"] = close and status == config.DECLINED
+        hits.append(hit)
     return hits
+
+
+def _hit(rng: random.Random, person: Person, *, close: bool, created: float) -> dict:
+    hit_id = _hit_id(rng)
+    score = round(rng.uniform(0.8, 0.99) if close else rng.uniform(0.5, 0.85), 4)
+    dataset, topic = rng.choice(DATASETS)
+    first_seen = created - rng.uniform(30, 3000) * 86400
+    last_seen = min(created, first_seen + rng.uniform(1, 900) * 86400)
+    caption = _hit_name(rng, person, close)
+    country = rng.choice(COUNTRIES)[1]
+    is_pep = topic == "role.pep"
+    return {
+        "id": hit_id,
+        "url": f"https://www.opensanctions.org/entities/{hit_id}/",
+        "caption": caption,
+        "match": False,
+        "score": score,
+        "match_score": round(score * 100),
+        "risk_score": rng.randint(20, 95),
+        "review_status": "Unreviewed",
+        "target": rng.random() < 0.8,
+        "datasets": [dataset] + ([rng.choice(DATASETS)[0]] if rng.random() < 0.3 else []),
+        "features": {
+            "person_name_jaro_winkler": round(min(1.0, score + rng.uniform(0, 0.1)), 4),
+            "person_name_phonetic_match": rng.choice([0.5, 1.0]),
+        },
+        "first_seen": _stamp(first_seen),
+        "last_seen": _stamp(last_seen),
+        "last_change": _stamp(last_seen - rng.uniform(0, 30) * 86400),
+        "properties": {
+            "name": [caption],
+            "alias": [caption.upper()] if rng.random() < 0.5 else [],
+            "notes": [rng.choice(NOTES)] if rng.random() < 0.6 else [],
+            "gender": ["female" if person.gender == "F" else "male"],
+            "topics": [topic],
+            "position": [rng.choice(POSITIONS)] if is_pep or rng.random() < 0.3 else [],
+            "birthDate": [person.date_of_birth.isoformat()] if close else [],
+            "nationality": [country.lower()],
+            "country": [country.lower()],
+        },
+        "risk_view": {
+            "crimes": [rng.choice(CRIMES)] if topic.startswith("crime") else [],
+            "countries": [country],
+            "categories": [topic],
+        },
+        "score_breakdown": {
+            "name_score": round(score * 100),
+            "dob_score": 100 if close else rng.choice([0, 50]),
+            "country_score": rng.choice([0, 50, 100]),
+        },
+        "pep_matches": [
+            {"list_name": dataset, "position": rng.choice(POSITIONS), "country": country}
+        ]
+        if is_pep
+        else [],
+        "sanction_matches": [
+            {"list_name": dataset, "program": "UKRAINE-EO13660", "listed_at": _stamp(first_seen)}
+        ]
+        if topic == "sanction"
+        else [],
+        "adverse_media_matches": [],
+        "linked_entities": [],
+    }
 
 
 def ip_analysis(facts: Facts, person: Person) -> dict:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import secrets
 import time
-import zlib
 
 from . import catalog, config, queries, render
 from .auth import read_jwt
 from .data import Session
 from .details import aml_hits
 from .facts import iso_datetime
-from .media import IMAGE_KINDS, VIDEO_BYTES, VIDEO_KINDS, image_bytes, s3_error
 from .report import session_report
 from .wire import HttpError, Request, Response, json_response, not_found
 
@@ -91,7 +89,7 @@ def create(app, request: Request) -> Response:
         "expected_details": _object(data, "expected_details"),
     }
     with app.lock:
-        session = _unfinished(app, vendor_data)
+        session = app.store.unfinished(vendor_data)
         if session is None:
             session = app.store.new_session(
                 vendor_data=vendor_data,
@@ -102,15 +100,6 @@ def create(app, request: Request) -> Response:
             session.extra = extra
         body = _created_body(app, session, request.version)
     return json_response(201, body)
-
-
-def _unfinished(app, vendor_data: str | None) -> Session | None:
-    if vendor_data is None:
-        return None
-    for session in reversed(app.store.by_vendor.get(vendor_data, [])):
-        if not session.deleted and session.status in config.UNFINISHED:
-            return session
-    return None
 
 
 def _created_body(app, session: Session, version: str) -> dict:
@@ -374,39 +363,6 @@ def _bulk_hit_changes(data: dict) -> list[tuple[str, str]]:
     if isinstance(data.get("hit_ids"), list):
         return [(hit_id, data.get("review_status")) for hit_id in data["hit_ids"]]
     raise HttpError(400, {"hits": ["Expected a list of items."]})
-
-
-# -- media -----------------------------------------------------------------------------------
-
-
-def media(app, request: Request) -> Response:
-    parts = request.path.split("/")
-    xml = {"Content-Type": "application/xml"}
-    if len(parts) != 4 or "." not in parts[3]:
-        return Response(
-            404, s3_error("NoSuchKey", "The specified key does not exist.", request.path), xml
-        )
-    session_id, (kind, _, _ext) = parts[2], parts[3].partition(".")
-    problem = app.media.check(request.path, request.query)
-    if problem is not None:
-        return Response(403, s3_error(*problem, request.path), xml)
-    with app.lock:
-        session = app.store.get(session_id)
-        if session is None or kind not in IMAGE_KINDS | VIDEO_KINDS:
-            return Response(
-                404, s3_error("NoSuchKey", "The specified key does not exist.", request.path), xml
-            )
-        person = app.store.person(session)
-        document = app.store.facts(session).document
-    if kind in VIDEO_KINDS:
-        return Response(200, VIDEO_BYTES, {"Content-Type": "video/mp4"})
-    body, content_type = image_bytes(
-        kind=kind,
-        name=person.full_name,
-        label=document.document_type if document else "Didit",
-        seed=session.seed ^ zlib.crc32(kind.encode()),
-    )
-    return Response(200, body, {"Content-Type": content_type, "Cache-Control": "private"})
 
 
 def token(app, request: Request) -> Response:

@@ -13,11 +13,14 @@ import hmac
 import io
 import time
 import unicodedata
+import zlib
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import quote
 
 from PIL import Image, ImageDraw, ImageFont
+
+from .wire import Request, Response
 
 IMAGE_KINDS = {
     "portrait", "front", "back", "full_front", "full_back", "reference", "source", "target",
@@ -131,3 +134,34 @@ def image_bytes(*, kind: str, name: str, label: str, seed: int) -> tuple[bytes, 
 def _hsv(hue: int, saturation: float, value: float) -> tuple[int, int, int]:
     r, g, b = colorsys.hsv_to_rgb(hue / 360, saturation, value)
     return int(r * 255), int(g * 255), int(b * 255)
+
+
+def serve(app, request: Request) -> Response:
+    """GET /media/<session_id>/<kind>.<ext>: check the presigned URL, then the bytes."""
+    parts = request.path.split("/")
+    xml = {"Content-Type": "application/xml"}
+    if len(parts) != 4 or "." not in parts[3]:
+        return Response(
+            404, s3_error("NoSuchKey", "The specified key does not exist.", request.path), xml
+        )
+    session_id, (kind, _, _ext) = parts[2], parts[3].partition(".")
+    problem = app.signer.check(request.path, request.query)
+    if problem is not None:
+        return Response(403, s3_error(*problem, request.path), xml)
+    with app.lock:
+        session = app.store.get(session_id)
+        if session is None or kind not in IMAGE_KINDS | VIDEO_KINDS:
+            return Response(
+                404, s3_error("NoSuchKey", "The specified key does not exist.", request.path), xml
+            )
+        person = app.store.person(session)
+        document = app.store.facts(session).document
+    if kind in VIDEO_KINDS:
+        return Response(200, VIDEO_BYTES, {"Content-Type": "video/mp4"})
+    body, content_type = image_bytes(
+        kind=kind,
+        name=person.full_name,
+        label=document.document_type if document else "Didit",
+        seed=session.seed ^ zlib.crc32(kind.encode()),
+    )
+    return Response(200, body, {"Content-Type": content_type, "Cache-Control": "private"})

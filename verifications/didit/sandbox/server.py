@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from .app import Sandbox
-from .config import STATUSES, SandboxConfig
+from .catalog import WORKFLOWS
+from .config import FAULT_KINDS, STATUSES, SandboxConfig
 from .render import decision as render_decision
 from .wire import Request, json_response
 
@@ -124,8 +125,6 @@ class SandboxServer:
     @property
     def workflows(self) -> dict[str, str]:
         """Workflow name -> workflow_id, for creating sessions with a known workflow."""
-        from .catalog import WORKFLOWS
-
         return {w.name: w.workflow_id for w in WORKFLOWS}
 
     def session_ids(self) -> list[str]:
@@ -146,7 +145,12 @@ class SandboxServer:
         self.sandbox.auth.expire_all()
 
     def set_faults(self, rate: float, kinds=None) -> None:
-        self.sandbox.faults.configure(rate=rate, kinds=tuple(kinds) if kinds else None)
+        """Inject faults into `rate` of API requests; `kinds` defaults to the current kinds."""
+        if kinds is not None and set(kinds) - set(FAULT_KINDS):
+            raise ValueError(f"unknown fault kinds: {sorted(set(kinds) - set(FAULT_KINDS))}")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        self.sandbox.faults.configure(rate=rate, kinds=tuple(kinds) if kinds is not None else None)
 
     def set_rate_limits(self, enabled: bool, window: float | None = None) -> None:
         self.sandbox.limiter.configure(enabled=enabled, window=window)
