@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     add(
         "--faults",
         type=_faults,
-        default=DEFAULTS.faults,
+        default=",".join(DEFAULTS.faults),
         help=f"comma-separated fault kinds to inject, from {','.join(FAULT_KINDS)}",
     )
     add("--slow-seconds", type=float, default=DEFAULTS.slow_seconds, help="delay of a 'slow' fault")
