@@ -1,0 +1,163 @@
+"""The newcomer's one command: a populated console on a sandbox Didit, in under a minute.
+
+Migrates, starts the sandbox Didit server on loopback, syncs it, creates demo accounts
+(printed), and serves the console. Ctrl-C stops the server and the sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+DEMO_ACCOUNTS = (
+    # username, group, superuser
+    ("reviewer", "reviewer", False),
+    ("viewer", "viewer", False),
+    ("admin", "admin", True),
+)
+
+
+class Command(BaseCommand):
+    help = "Start a demo: sandbox Didit on loopback, synced, and the console on 127.0.0.1:8000."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000, help="console port (8000)")
+        parser.add_argument("--sandbox-port", type=int, default=0, help="sandbox port (free)")
+        parser.add_argument("--sessions", type=int, default=200, help="sandbox sessions (200)")
+        parser.add_argument("--seed", type=int, default=1, help="sandbox data seed (1)")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="prepare everything, then stop (for tests)"
+        )
+
+    def handle(self, *args, port, sandbox_port, sessions, seed, no_serve, **options):
+        # Ctrl-C and a plain `kill` both end the demo through the same clean path, even when
+        # the process was started with SIGINT ignored (as background jobs are).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database migrated.")
+        webhook_secret = settings.DIDIT_WEBHOOK_SECRET or secrets.token_urlsafe(24)
+        sandbox = self._start_sandbox(
+            port=sandbox_port or _free_port(),
+            sessions=sessions,
+            seed=seed,
+            webhook_url=f"http://127.0.0.1:{port}/webhooks/didit/",
+            webhook_secret=webhook_secret,
+        )
+        try:
+            self._point_at_sandbox(sandbox.base_url, webhook_secret)
+            self.stdout.write(f"Sandbox Didit at {sandbox.base_url}; syncing...")
+            try:
+                call_command("sync_didit", "--full", stdout=self.stdout, stderr=self.stderr)
+            except (SystemExit, CommandError):
+                self.stderr.write("The demo sync was incomplete; the console shows the rest.")
+            self._create_accounts()
+            if no_serve:
+                return
+            self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/ (Ctrl-C stops)"))
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sandbox.stop()
+            self.stdout.write("Demo stopped.")
+
+    def _start_sandbox(self, **options) -> _SandboxProcess:
+        return _SandboxProcess.start(**options)
+
+    def _point_at_sandbox(self, base_url: str, webhook_secret: str) -> None:
+        # The sandbox's documented default credentials; both settings and the environment
+        # change, so anything reading either (the dev server included) sees the sandbox.
+        values = {
+            "DIDIT_VERIFICATION_URL": base_url,
+            "DIDIT_AUTH_URL": base_url,
+            "DIDIT_API_KEY": "sandbox-api-key",
+            "DIDIT_WEBHOOK_SECRET": webhook_secret,
+            # The local sandbox enforces no limits by default: no need to pace at Didit's.
+            "DIDIT_RATE_LIMITS": "",
+        }
+        for name, value in values.items():
+            setattr(settings, name, value)
+            os.environ[name] = value
+
+    def _create_accounts(self) -> None:
+        user_model = get_user_model()
+        self.stdout.write("Demo accounts (username / password):")
+        for username, group_name, superuser in DEMO_ACCOUNTS:
+            password = f"{username}-demo-{secrets.token_hex(3)}"
+            user, _ = user_model.objects.get_or_create(username=username)
+            user.is_staff = superuser
+            user.is_superuser = superuser
+            user.set_password(password)
+            user.save()
+            group, _ = Group.objects.get_or_create(name=group_name)
+            user.groups.add(group)
+            self.stdout.write(f"  {username:<9} {password}   ({group_name})")
+
+
+class _SandboxProcess:
+    """The sandbox Didit server in a child process, ready once it prints its base URL."""
+
+    def __init__(self, process: subprocess.Popen, base_url: str) -> None:
+        self.process = process
+        self.base_url = base_url
+
+    @classmethod
+    def start(
+        cls, *, port: int, sessions: int, seed: int, webhook_url: str, webhook_secret: str
+    ) -> _SandboxProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "verifications.didit.sandbox",
+            "--port",
+            str(port),
+            "--sessions",
+            str(sessions),
+            "--seed",
+            str(seed),
+            "--webhook-url",
+            webhook_url,
+            "--webhook-secret",
+            webhook_secret,
+        ]
+        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and process.poll() is None:
+            line = process.stdout.readline()
+            if "http://" in line:
+                base_url = line[line.index("http://") :].split()[0]
+                # Keep reading its output so a chatty sandbox never blocks on a full pipe.
+                threading.Thread(target=process.stdout.read, daemon=True).start()
+                return cls(process, base_url)
+        process.kill()
+        raise CommandError(f"The sandbox Didit server did not start: {line.strip()!r}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
