@@ -1,0 +1,129 @@
+"""A verified person's page: their history, reports and re-verification."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from verifications import audit
+from verifications.didit.errors import DiditError
+from verifications.models import AuditAction, VerificationSession
+from verifications.pdf import render_user_report
+from verifications.views.reports import pdf_attachment
+
+from .forms import ReverificationForm
+from .models import DiditUser
+from .services import start_reverification
+
+VIEW_USERS = ("users.view_didituser", "verifications.view_verificationsession")
+START_REVERIFICATION = "users.start_reverification"
+
+
+@require_GET
+@login_required
+@permission_required(VIEW_USERS, raise_exception=True)
+def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
+    didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
+    context = user_page_context(request, didit_user)
+    audit.record(request, action=AuditAction.PII_VIEW, object_type="user", object_id=vendor_data)
+    return render(request, "users/user_detail.html", context)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW_USERS, raise_exception=True)
+def user_report(request: HttpRequest, vendor_data: str) -> HttpResponse:
+    didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
+    data = render_user_report(didit_user, generated_by=request.user)
+    audit.record(
+        request,
+        action=AuditAction.REPORT_PDF,
+        object_type="user",
+        object_id=vendor_data,
+        detail={"report": "user"},
+    )
+    return pdf_attachment(data, filename=f"didit-console-user-{vendor_data}.pdf")
+
+
+@require_POST
+@login_required
+@permission_required(START_REVERIFICATION, raise_exception=True)
+def user_reverify(request: HttpRequest, vendor_data: str) -> HttpResponse:
+    didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
+    form = ReverificationForm(request.POST, api_version=settings.DIDIT_API_VERSION)
+    created, didit_error = None, ""
+    if form.is_valid():
+        try:
+            created = start_reverification(
+                didit_user=didit_user,
+                workflow_id=form.cleaned_data["workflow_id"],
+                features=form.cleaned_data["features"],
+                actor=request.user,
+                request=request,
+            )
+        except DiditError as error:
+            didit_error = reverification_refused(error)
+        else:
+            form = None  # a fresh form for the next one
+    if not request.htmx and didit_error:
+        messages.error(request, didit_error)
+        return redirect("users:user-detail", vendor_data=vendor_data)
+    context = user_page_context(request, didit_user, form=form, created=created)
+    context["didit_error"] = didit_error
+    if request.htmx:
+        # htmx swaps 200 responses only: form errors come back in the fragment.
+        return render(request, "users/user_detail.html#reverification", context)
+    return render(request, "users/user_detail.html", context, status=200 if created else 400)
+
+
+def user_page_context(
+    request: HttpRequest,
+    didit_user: DiditUser,
+    *,
+    form: ReverificationForm | None = None,
+    created=None,
+) -> dict:
+    """Everything the user page shows: three queries whatever the number of sessions or hits."""
+    sessions = list(
+        VerificationSession.objects.filter(user=didit_user)
+        .select_related("document")
+        .prefetch_related("aml_hits")
+        .order_by("-created_at", "-id")
+    )
+    workflows_seen = _distinct(session.workflow_id for session in sessions)
+    features_seen = _distinct(_v1_features(session.features) for session in sessions)
+    if form is None:
+        # Suggest what the latest session ran; the datalist offers the others.
+        initial = {"workflow_id": next(iter(workflows_seen), ""), "features": ""}
+        initial["features"] = next(iter(features_seen), "")
+        form = ReverificationForm(initial=initial, api_version=settings.DIDIT_API_VERSION)
+    return {
+        "didit_user": didit_user,
+        "sessions": sessions,
+        "form": form,
+        "created": created,
+        "api_version": settings.DIDIT_API_VERSION,
+        "can_reverify": request.user.has_perm(START_REVERIFICATION),
+        "workflows_seen": workflows_seen,
+        "features_seen": features_seen,
+    }
+
+
+def reverification_refused(error: DiditError) -> str:
+    if error.status in (400, 422) and error.detail:
+        return f"Didit refused to create the session: {error.detail}"
+    if error.status in (401, 403):
+        return "Didit refused to create the session: the console's credentials were not accepted."
+    return "Didit could not be reached, so no session was created; try again in a minute."
+
+
+def _v1_features(features) -> str:
+    return features if isinstance(features, str) else ""
+
+
+def _distinct(values) -> list[str]:
+    return list(dict.fromkeys(value for value in values if value))
