@@ -1,0 +1,1 @@
+"""Benchmarks against the sandbox Didit server: ``python -m benchmarks <name> [options]``."""
