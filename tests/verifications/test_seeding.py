@@ -1,0 +1,117 @@
+"""seed_sessions: the rows a sync would write, in bulk; refuses synced databases."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
+
+from users.models import DiditUser
+from verifications.models import (
+    AmlHit,
+    AmlScreening,
+    DocumentData,
+    FaceCheck,
+    IpAnalysis,
+    Review,
+    SessionWarning,
+    SyncRun,
+    SyncRunMode,
+    VerificationSession,
+)
+from verifications.sync import apply_decision
+from verifications.sync.seeding import SeedRefused, seed_sessions
+
+pytestmark = pytest.mark.django_db
+
+CHILD_MODELS = (DocumentData, FaceCheck, AmlScreening, AmlHit, IpAnalysis, SessionWarning, Review)
+# Bookkeeping that differs between two writes of the same data.
+VOLATILE = {"id", "session", "user", "synthetic", "synced_at", "first_synced_at", "updated_at"}
+
+
+def snapshot() -> dict:
+    """Every synced row, keyed by what identifies it across databases (not primary keys)."""
+
+    def values(instance) -> dict:
+        fields = model_to_dict(instance, fields=[f.name for f in instance._meta.concrete_fields])
+        return {name: value for name, value in fields.items() if name not in VOLATILE}
+
+    sessions = VerificationSession.objects.order_by("session_id")
+    data = {
+        "sessions": {s.session_id: values(s) for s in sessions},
+        "users": {u.vendor_data: values(u) for u in DiditUser.objects.order_by("vendor_data")},
+        "links": sorted(sessions.values_list("session_id", "user__vendor_data")),
+    }
+    for model in CHILD_MODELS:
+        rows = model.objects.order_by("session__session_id", "id").select_related("session")
+        data[model.__name__] = [(row.session.session_id, values(row)) for row in rows]
+    return data
+
+
+def test_seeded_rows_equal_what_apply_decision_writes():
+    result = seed_sessions(sessions=60, seed=7, batch_size=25)
+    seeded = snapshot()
+    decisions = list(VerificationSession.objects.order_by("id").values_list("decision", flat=True))
+    shapes = set(VerificationSession.objects.values_list("api_shape", flat=True))
+
+    VerificationSession.objects.filter(synthetic=True).delete()
+    DiditUser.objects.all().delete()
+    for decision in decisions:
+        apply_decision(decision)
+    synced = snapshot()
+
+    assert result.sessions == 60 and result.hits and result.warnings and result.reviews
+    assert shapes == {"v1", "v2", "v3"}
+    assert max(user["session_count"] for user in seeded["users"].values()) > 1
+    for key in synced:
+        assert seeded[key] == synced[key], key
+
+
+def test_seeding_is_deterministic_and_replaces_an_earlier_seeding():
+    seed_sessions(sessions=30, seed=3)
+    first = set(VerificationSession.objects.values_list("session_id", flat=True))
+    result = seed_sessions(sessions=30, seed=3)
+
+    assert result.replaced == 30
+    assert set(VerificationSession.objects.values_list("session_id", flat=True)) == first
+    assert DiditUser.objects.count() == result.users
+
+
+def test_seeding_refuses_a_database_with_sync_runs():
+    SyncRun.objects.create(mode=SyncRunMode.FULL, status="succeeded")
+    with pytest.raises(SeedRefused, match="sync runs"):
+        seed_sessions(sessions=5)
+    assert not VerificationSession.objects.exists()
+
+
+def test_seeding_refuses_synced_sessions_unless_forced():
+    seed_sessions(sessions=3, seed=1)
+    synced = VerificationSession.objects.first()
+    VerificationSession.objects.filter(pk=synced.pk).update(synthetic=False)
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_sessions", "--sessions", "5", "--jobs", "1")
+    call_command("seed_sessions", "--sessions", "5", "--seed", "2", "--jobs", "1", "--force")
+
+    assert VerificationSession.objects.filter(synthetic=True).count() == 5
+    assert VerificationSession.objects.filter(pk=synced.pk).exists()
+
+
+def test_seeding_costs_the_same_queries_per_batch_at_any_size():
+    def queries(sessions: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            seed_sessions(sessions=sessions, seed=5, batch_size=10)
+        return len(captured)
+
+    two_batches, six_batches = queries(20), queries(60)
+
+    per_batch = (six_batches - two_batches) / 4
+    assert per_batch <= 16  # Savepoints, sessions, four one-to-ones, hits, warnings, reviews.
+    assert six_batches <= two_batches + 4 * 16
+
+
+def test_command_prints_a_summary(capsys):
+    call_command("seed_sessions", "--sessions", "12", "--jobs", "1")
+    assert "Seeded 12 sessions" in capsys.readouterr().out

@@ -1,0 +1,54 @@
+"""``python manage.py seed_sessions --sessions N``: synthetic sessions for benchmarks."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from verifications.sync.seeding import SeedRefused, seed_sessions
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill the database with N synthetic sessions from the sandbox's generator (both "
+        "decision shapes, AML hits, warnings, reviews, returning users), bulk inserted. "
+        "For benchmarks and load tests: refuses a database holding synced data unless "
+        "--force, and replaces the sessions of an earlier seeding."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--sessions", type=int, required=True, help="How many sessions.")
+        parser.add_argument("--seed", type=int, default=1, help="Same seed, same sessions.")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=min(2, os.cpu_count() or 1),
+            help="Worker processes rendering decisions (default: up to 2).",
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="Seed even a database with synced data."
+        )
+
+    def handle(self, *args, sessions: int, seed: int, force: bool, jobs: int, **options) -> None:
+        if sessions < 0:
+            raise CommandError("--sessions must be 0 or more.")
+        started = time.monotonic()
+        tty = self.stdout.isatty()
+
+        def progress(done: int, total: int) -> None:
+            if tty:
+                rate = done / max(time.monotonic() - started, 1e-6)
+                self.stdout.write(f"\r{done}/{total} sessions, {rate:.0f}/s", ending="")
+                self.stdout.flush()
+
+        try:
+            result = seed_sessions(
+                sessions=sessions, seed=seed, force=force, jobs=jobs, progress=progress
+            )
+        except SeedRefused as error:
+            raise CommandError(str(error)) from error
+        if tty:
+            self.stdout.write("")
+        self.stdout.write(f"Seeded {result.summary()}")
