@@ -11,7 +11,11 @@ urlpatterns = [
     # The console opens on the review queue; anonymous visitors go to the login page first.
     path(
         "",
-        login_required(RedirectView.as_view(url="/sessions/", http_method_names=["get", "head"])),
+        login_required(
+            RedirectView.as_view(
+                pattern_name="verifications:session-list", http_method_names=["get", "head"]
+            )
+        ),
         name="home",
     ),
     path("admin/", admin.site.urls),

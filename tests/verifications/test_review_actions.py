@@ -1,0 +1,325 @@
+"""Approve/Decline through Didit (the sandbox, over HTTP) and AML-hit dispositions."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.verifications.console_sandbox import sync_all
+from verifications.forms import COMMENT_MAX_LENGTH
+from verifications.models import (
+    AmlHit,
+    AuditAction,
+    AuditEntry,
+    Review,
+    ReviewSource,
+    VerificationSession,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sandbox(didit_sandbox, settings):
+    """The default sandbox (30 sessions), synced: the test database equals Didit's."""
+    sync_all(didit_sandbox, settings)
+    return didit_sandbox
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def reviewable() -> VerificationSession:
+    session = (
+        VerificationSession.objects.filter(status="In Review", aml_total_hits__gt=0).first()
+        or VerificationSession.objects.filter(status__in=["In Review", "Declined"]).first()
+    )
+    assert session is not None
+    return session
+
+
+def status_url(session: VerificationSession) -> str:
+    return reverse("verifications:session-status", args=[session.session_id])
+
+
+def detail_url(session: VerificationSession) -> str:
+    return reverse("verifications:session-detail", args=[session.session_id])
+
+
+def status_token(client, session: VerificationSession) -> str:
+    return client.get(detail_url(session)).context["status_form"].initial["form_token"]
+
+
+def hit_form(client, hit: AmlHit) -> dict:
+    page = client.get(detail_url(hit.session))
+    form = next(h.form for h in page.context["hits"] if h.pk == hit.pk)
+    return {"form_token": form.initial["form_token"]}
+
+
+def local_state(session: VerificationSession) -> tuple:
+    session.refresh_from_db()
+    return (
+        session.status,
+        Review.objects.filter(session=session).count(),
+        AuditEntry.objects.exclude(action=AuditAction.PII_VIEW).count(),
+    )
+
+
+# -- Approve / Decline ------------------------------------------------------------------------
+
+
+def test_anonymous_status_post_is_sent_to_login(sandbox, client):
+    response = client.post(status_url(reviewable()), {"new_status": "Approved"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_status_endpoint_rejects_get(sandbox, reviewer_client):
+    assert reviewer_client.get(status_url(reviewable())).status_code == 405
+
+
+@pytest.mark.parametrize("persona", ["viewer_client", "outsider_client"])
+def test_only_reviewers_may_change_a_status(sandbox, request, persona):
+    session = reviewable()
+    before = local_state(session)
+    client = request.getfixturevalue(persona)
+    response = client.post(status_url(session), {"new_status": "Approved", "comment": "x"})
+    assert response.status_code == 403
+    assert sandbox.calls["update_status"] == 0
+    assert local_state(session) == before
+
+
+def test_approve_without_javascript_goes_through_didit_then_redirects(
+    sandbox, reviewer_client, reviewer
+):
+    session = reviewable()
+    token = status_token(reviewer_client, session)
+    response = reviewer_client.post(
+        status_url(session),
+        {"new_status": "Approved", "comment": "Checked by hand", "form_token": token},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(session)
+
+    assert sandbox.calls["update_status"] == 1
+    decision = sandbox.decision(session.session_id)
+    assert decision["status"] == "Approved"
+    assert decision["reviews"][-1]["new_status"] == "Approved"
+    assert decision["reviews"][-1]["comment"] == "Checked by hand"
+
+    session.refresh_from_db()
+    assert session.status == "Approved"
+    review = Review.objects.filter(session=session).last()
+    assert (review.source, review.staff_user, review.comment) == (
+        ReviewSource.CONSOLE,
+        reviewer,
+        "Checked by hand",
+    )
+    entry = AuditEntry.objects.get(action=AuditAction.STATUS_UPDATE)
+    assert entry.actor == reviewer
+    assert entry.detail["new_status"] == "Approved"
+
+    page = reviewer_client.get(response["Location"]).content.decode()
+    assert "Session approved." in page
+    assert "Checked by hand" in page
+
+
+def test_decline_with_htmx_answers_the_timeline_badge_form_and_messages(
+    sandbox, reviewer_client, django_assert_max_num_queries
+):
+    session = reviewable()
+    token = status_token(reviewer_client, session)
+    with django_assert_max_num_queries(30):
+        response = reviewer_client.post(
+            status_url(session),
+            {"new_status": "Declined", "comment": "Sanctions match", "form_token": token},
+            **HTMX,
+        )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.lstrip().startswith('<ol id="timeline"')
+    assert "<html" not in content
+    assert "Sanctions match" in content
+    assert 'id="session-status" class="page-header__meta" hx-swap-oob="true"' in content
+    assert "badge--declined" in content
+    assert 'id="status-form" hx-swap-oob="true"' in content
+    assert 'id="messages" class="messages" aria-live="polite" hx-swap-oob="true"' in content
+    assert "Session declined." in content
+    assert token not in content  # A fresh token for the next decision.
+    assert sandbox.decision(session.session_id)["status"] == "Declined"
+
+
+def test_a_second_post_of_the_same_form_is_not_sent_again(sandbox, reviewer_client):
+    session = reviewable()
+    data = {
+        "new_status": "Declined",
+        "comment": "Once",
+        "form_token": status_token(reviewer_client, session),
+    }
+    reviewer_client.post(status_url(session), data)
+    after_first = local_state(session)
+    second = reviewer_client.post(status_url(session), data, **HTMX)
+    assert second.status_code == 200
+    assert "already submitted" in second.content.decode()
+    assert sandbox.calls["update_status"] == 1
+    assert local_state(session) == after_first
+    assert Review.objects.filter(session=session, comment="Once").count() == 1
+
+
+def test_a_token_from_another_session_is_refused(sandbox, reviewer_client):
+    session, other = VerificationSession.objects.filter(status="Declined")[:2]
+    token = status_token(reviewer_client, other)
+    reviewer_client.post(status_url(session), {"new_status": "Approved", "form_token": token})
+    assert sandbox.calls["update_status"] == 0
+
+
+def test_didit_down_changes_nothing_here(sandbox, reviewer_client):
+    session = reviewable()
+    before = local_state(session)
+    token = status_token(reviewer_client, session)
+    sandbox.set_faults(1.0, kinds=("503",))
+    data = {"new_status": "Declined", "comment": "Keep this text", "form_token": token}
+    response = reviewer_client.post(status_url(session), data)
+    assert response.status_code == 502
+    content = response.content.decode()
+    assert "could not be reached" in content
+    assert "Keep this text" in content  # What the reviewer typed is kept.
+    assert local_state(session) == before
+
+    fresh = response.context["status_form"]["form_token"].value()
+    response = reviewer_client.post(status_url(session), {**data, "form_token": fresh}, **HTMX)
+    assert response.status_code == 200
+    assert "could not be reached" in response.content.decode()
+    assert local_state(session) == before
+
+
+def test_didit_refusing_changes_nothing_here(sandbox, reviewer_client):
+    session = VerificationSession.objects.filter(status="Not Started").first()
+    before = local_state(session)
+    token = status_token(reviewer_client, session)
+    response = reviewer_client.post(
+        status_url(session), {"new_status": "Approved", "form_token": token}, **HTMX
+    )
+    assert "Didit refused" in response.content.decode()
+    assert local_state(session) == before
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"new_status": "Declined", "comment": ""},
+        {"new_status": "Declined", "comment": "   "},
+        {"new_status": "Approved", "comment": "x" * (COMMENT_MAX_LENGTH + 1)},
+        {"new_status": "Resubmitted"},
+        {"new_status": ""},
+        {"comment": "no status"},
+        {"new_status": "Approved", "comment": "nul\x00"},
+    ],
+)
+def test_invalid_status_forms_are_a_clean_400_and_send_nothing(sandbox, reviewer_client, data):
+    session = reviewable()
+    before = local_state(session)
+    data = {**data, "form_token": status_token(reviewer_client, session)}
+    response = reviewer_client.post(status_url(session), data)
+    assert response.status_code == 400
+    assert sandbox.calls["update_status"] == 0
+    assert local_state(session) == before
+
+
+def test_a_missing_or_forged_token_sends_nothing(sandbox, reviewer_client):
+    session = reviewable()
+    reviewer_client.post(status_url(session), {"new_status": "Approved"})
+    reviewer_client.post(status_url(session), {"new_status": "Approved", "form_token": "forged"})
+    assert sandbox.calls["update_status"] == 0
+
+
+# -- AML-hit dispositions ---------------------------------------------------------------------
+
+
+def a_hit() -> AmlHit:
+    return AmlHit.objects.select_related("session").first()
+
+
+def disposition_url(hit: AmlHit) -> str:
+    return reverse("verifications:aml-hit-disposition", args=[hit.session.session_id, hit.pk])
+
+
+def test_anonymous_disposition_is_sent_to_login(sandbox, client):
+    response = client.post(disposition_url(a_hit()), {"disposition": "false_positive"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_disposition_endpoint_rejects_get(sandbox, reviewer_client):
+    assert reviewer_client.get(disposition_url(a_hit())).status_code == 405
+
+
+@pytest.mark.parametrize("persona", ["viewer_client", "outsider_client"])
+def test_only_reviewers_may_dispose_a_hit(sandbox, request, persona):
+    hit = a_hit()
+    client = request.getfixturevalue(persona)
+    assert client.post(disposition_url(hit), {"disposition": "true_match"}).status_code == 403
+    hit.refresh_from_db()
+    assert hit.disposition == ""
+
+
+def test_disposing_without_javascript_records_it_locally_and_redirects(
+    sandbox, reviewer_client, reviewer
+):
+    hit = a_hit()
+    data = {**hit_form(reviewer_client, hit), "disposition": "false_positive", "note": "Other DOB"}
+    response = reviewer_client.post(disposition_url(hit), data)
+    assert response.status_code == 302
+    assert response["Location"] == f"{detail_url(hit.session)}#aml-hit-{hit.pk}"
+    hit.refresh_from_db()
+    assert (hit.disposition, hit.disposition_note, hit.disposed_by) == (
+        "false_positive",
+        "Other DOB",
+        reviewer,
+    )
+    assert hit.disposed_at is not None
+    entry = AuditEntry.objects.get(action=AuditAction.AML_DISPOSITION)
+    assert entry.detail["disposition"] == "false_positive"
+    assert sandbox.calls["update_aml_hit_status"] == 0  # Local only.
+
+
+def test_disposing_with_htmx_answers_the_hit_and_messages(sandbox, reviewer_client):
+    hit = a_hit()
+    data = {**hit_form(reviewer_client, hit), "disposition": "true_match"}
+    response = reviewer_client.post(disposition_url(hit), data, **HTMX)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.lstrip().startswith(f'<article id="aml-hit-{hit.pk}"')
+    assert "True match" in content
+    assert 'hx-swap-oob="true"' in content
+    assert "<html" not in content
+
+
+def test_a_second_post_of_the_same_disposition_is_a_no_op(sandbox, reviewer_client):
+    hit = a_hit()
+    data = {**hit_form(reviewer_client, hit), "disposition": "true_match"}
+    reviewer_client.post(disposition_url(hit), data)
+    response = reviewer_client.post(
+        disposition_url(hit), {**data, "disposition": "false_positive"}, **HTMX
+    )
+    assert "already submitted" in response.content.decode()
+    hit.refresh_from_db()
+    assert hit.disposition == "true_match"
+    assert AuditEntry.objects.filter(action=AuditAction.AML_DISPOSITION).count() == 1
+
+
+@pytest.mark.parametrize("value", ["", "maybe", "TRUE_MATCH"])
+def test_junk_dispositions_change_nothing(sandbox, reviewer_client, value):
+    hit = a_hit()
+    data = {**hit_form(reviewer_client, hit), "disposition": value}
+    response = reviewer_client.post(disposition_url(hit), data, **HTMX)
+    assert response.status_code == 200
+    hit.refresh_from_db()
+    assert hit.disposition == ""
+
+
+def test_a_hit_of_another_session_is_404(sandbox, reviewer_client):
+    hit = a_hit()
+    other = VerificationSession.objects.exclude(pk=hit.session_id).first()
+    url = reverse("verifications:aml-hit-disposition", args=[other.session_id, hit.pk])
+    assert reviewer_client.post(url, {"disposition": "true_match"}).status_code == 404

@@ -1,0 +1,184 @@
+"""The console's forms: the queue's filters, Approve/Decline and AML-hit dispositions."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Disposition, SessionStatus
+
+COMMENT_MAX_LENGTH = 10_000
+SEARCH_MAX_LENGTH = 200
+# Offset pagination is fine for the pages a person clicks through; deeper is a search.
+MAX_PAGE = 10_000
+FEATURE_RE = re.compile(
+    r"^(?P<name>[A-Za-z][A-Za-z0-9_]{0,63}):(?P<status>[A-Za-z][A-Za-z ]{0,31})$"
+)
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, all from the URL's query string; every field is optional."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=SEARCH_MAX_LENGTH,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Name, document number, vendor data, session id",
+            }
+        ),
+    )
+    status = forms.MultipleChoiceField(
+        choices=SessionStatus.choices,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 1}),
+    )
+    aml = forms.ChoiceField(
+        label="AML hits",
+        choices=[("", "Any"), ("yes", "With hits"), ("no", "Without hits")],
+        required=False,
+    )
+    aml_min = forms.FloatField(label="AML score from", required=False, min_value=0, max_value=100)
+    aml_max = forms.FloatField(label="to", required=False, min_value=0, max_value=100)
+    document_type = forms.CharField(label="Document type", required=False, max_length=100)
+    country = forms.CharField(
+        label="Issuing country",
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. ESP", "size": 6}),
+    )
+    date_from = forms.DateField(
+        label="Created from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    feature = forms.CharField(
+        label="Feature status",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. AML:In Review"}),
+    )
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
+    )
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].strip().upper()
+
+    def clean_feature(self) -> tuple[str, str] | None:
+        value = self.cleaned_data["feature"].strip()
+        if not value:
+            return None
+        match = FEATURE_RE.match(value)
+        if match is None:
+            raise forms.ValidationError("Write a feature and a status, e.g. AML:In Review.")
+        return match["name"].upper(), match["status"].strip()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        low, high = data.get("aml_min"), data.get("aml_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("aml_max", "The upper bound is below the lower one.")
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filter(self, sessions: QuerySet, *, with_status: bool = True) -> QuerySet:
+        """Apply the cleaned filters (``with_status=False``: all but the status filter)."""
+        data = self.cleaned_data
+        if with_status and data.get("status"):
+            sessions = sessions.filter(status__in=data["status"])
+        if data.get("aml") == "yes":
+            sessions = sessions.filter(aml_total_hits__gt=0)
+        elif data.get("aml") == "no":
+            sessions = sessions.filter(Q(aml_total_hits=0) | Q(aml_total_hits__isnull=True))
+        if data.get("aml_min") is not None:
+            sessions = sessions.filter(aml_score__gte=data["aml_min"])
+        if data.get("aml_max") is not None:
+            sessions = sessions.filter(aml_score__lte=data["aml_max"])
+        if data.get("document_type"):
+            sessions = sessions.filter(document_type=data["document_type"])
+        if data.get("country"):
+            sessions = sessions.filter(issuing_state=data["country"])
+        if data.get("date_from"):
+            sessions = sessions.filter(created_at__gte=_start_of(data["date_from"]))
+        if data.get("date_to"):
+            sessions = sessions.filter(
+                created_at__lt=_start_of(data["date_to"] + timedelta(days=1))
+            )
+        if data.get("feature"):
+            name, status = data["feature"]
+            sessions = sessions.filter(**{f"feature_statuses__{name}": status})
+        if data.get("q"):
+            sessions = sessions.filter(_search(data["q"]))
+        return sessions
+
+    def active_filters(self) -> dict[str, object]:
+        """The filters in use, for the audit log of an export."""
+        return {
+            name: value
+            for name, value in self.data.lists()
+            if name in self.fields and name != "page" and any(value)
+        }
+
+
+def _start_of(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _search(text: str) -> Q:
+    # Identifiers are matched by prefix (their indexes serve that); names anywhere in them.
+    return (
+        Q(session_id__startswith=text.lower())
+        | Q(document_number__startswith=text)
+        | Q(document_number__startswith=text.upper())
+        | Q(vendor_data__startswith=text)
+        | Q(full_name__icontains=text)
+    )
+
+
+class StatusForm(forms.Form):
+    """Approve or Decline, with a comment (required to decline: the reason is the record)."""
+
+    new_status = forms.ChoiceField(
+        choices=[(SessionStatus.APPROVED, "Approve"), (SessionStatus.DECLINED, "Decline")]
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Why? (required to decline)"}),
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, max_length=500)
+
+    def clean_comment(self) -> str:
+        return self.cleaned_data["comment"].strip()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("new_status") == SessionStatus.DECLINED and not data.get("comment"):
+            self.add_error("comment", "Say why you decline: the comment is required.")
+        return data
+
+
+class DispositionForm(forms.Form):
+    """A reviewer's verdict on one AML hit, kept locally."""
+
+    disposition = forms.ChoiceField(choices=Disposition.choices)
+    note = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Note (optional)"}),
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, max_length=500)
+
+    def clean_note(self) -> str:
+        return self.cleaned_data["note"].strip()
