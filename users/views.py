@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 from verifications import audit
 from verifications.didit.errors import DiditError
 from verifications.models import AuditAction, VerificationSession
-from verifications.pdf import render_user_report
-from verifications.views.reports import pdf_attachment
+from verifications.pdf import render_user_report, report_sessions
+from verifications.views.reports import pdf_attachment, refresh_expiring_media
 
 from .forms import ReverificationForm
 from .models import DiditUser
@@ -38,7 +38,11 @@ def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
 @permission_required(VIEW_USERS, raise_exception=True)
 def user_report(request: HttpRequest, vendor_data: str) -> HttpResponse:
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
-    data = render_user_report(didit_user, generated_by=request.user)
+    history = report_sessions().filter(user=didit_user).order_by("created_at", "id")
+    sessions = list(history)
+    if refresh_expiring_media(sessions):
+        sessions = list(history.all())
+    data = render_user_report(didit_user, generated_by=request.user, sessions=sessions)
     audit.record(
         request,
         action=AuditAction.REPORT_PDF,

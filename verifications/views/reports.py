@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
@@ -22,8 +22,10 @@ from verifications.didit.errors import (
     DiditRateLimited,
     DiditUnavailable,
 )
+from verifications.media import media_expiring
 from verifications.models import AuditAction, VerificationSession
 from verifications.pdf import render_session_report, report_sessions
+from verifications.sync import DecisionError, resync_session
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ def session_didit_pdf(request: HttpRequest, session_id: str) -> HttpResponse:
 def session_report(request: HttpRequest, session_id: str) -> HttpResponse:
     """Our compliance report of one session (WeasyPrint), stamped with who and when."""
     session = get_object_or_404(report_sessions(), session_id=session_id)
+    if refresh_expiring_media([session]):
+        session = report_sessions().get(pk=session.pk)
     data = render_session_report(session, generated_by=request.user)
     audit.record(
         request,
@@ -71,6 +75,25 @@ def session_report(request: HttpRequest, session_id: str) -> HttpResponse:
         detail={"report": "session"},
     )
     return pdf_attachment(data, filename=f"didit-console-session-{session.session_id}.pdf")
+
+
+def refresh_expiring_media(sessions: Iterable[VerificationSession]) -> list[str]:
+    """Re-sync the sessions whose presigned image URLs have expired, so the report can embed
+    the images; returns the ids refreshed. If Didit cannot be reached, the report is rendered
+    with what we have (WeasyPrint leaves out the images it cannot fetch)."""
+    expiring = [session for session in sessions if media_expiring(session)]
+    if not expiring:
+        return []
+    client = DiditClient.from_settings()
+    refreshed = []
+    for session in expiring:
+        try:
+            resync_session(client, session.session_id, refresh_media=True)
+        except (DiditError, DecisionError) as error:
+            logger.warning("Could not refresh a session's media: %s", type(error).__name__)
+        else:
+            refreshed.append(session.session_id)
+    return refreshed
 
 
 def pdf_attachment(data: bytes, *, filename: str) -> HttpResponse:
@@ -90,7 +113,7 @@ def didit_pdf_refused(
     if "text/html" not in request.headers.get("Accept", ""):
         return HttpResponse(message, status=502, content_type="text/plain; charset=utf-8")
     messages.error(request, message)
-    return redirect(session_page_url(session))
+    return redirect("verifications:session-detail", session_id=session.session_id)
 
 
 def refusal_message(error: DiditError) -> str:
@@ -106,10 +129,3 @@ def refusal_message(error: DiditError) -> str:
     if isinstance(error, DiditUnavailable):
         return "Didit could not be reached for its PDF report; try again in a minute."
     return "Didit could not produce its PDF report for this session; try again later."
-
-
-def session_page_url(session: VerificationSession) -> str:
-    try:
-        return reverse("verifications:session-detail", args=[session.session_id])
-    except NoReverseMatch:  # the session page is not wired (yet): the queue is the way back
-        return "/sessions/"
