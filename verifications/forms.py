@@ -70,6 +70,13 @@ class QueueFilterForm(forms.Form):
         required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
     )
 
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        if data is not None:
+            # The status select's "Any" option submits an empty value: it means no filter.
+            data = data.copy()
+            data.setlist("status", [value for value in data.getlist("status") if value])
+        super().__init__(data, *args, **kwargs)
+
     def clean_country(self) -> str:
         return self.cleaned_data["country"].strip().upper()
 
@@ -176,7 +183,7 @@ class DispositionForm(forms.Form):
     note = forms.CharField(
         required=False,
         max_length=COMMENT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Note (optional)"}),
+        widget=forms.Textarea(attrs={"rows": 1, "placeholder": "Note (optional)"}),
     )
     form_token = forms.CharField(widget=forms.HiddenInput, max_length=500)
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
@@ -72,6 +74,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def live_url(live_server, transactional_db) -> str:
     """The live server's base URL, e.g. ``http://localhost:41234`` (no trailing slash)."""
+    # A transactional test empties every table afterwards, the roles our data migration
+    # made included: make them again, so personas have their permissions.
+    import_module("users.migrations.0002_roles").create_roles(django_apps, None)
     return live_server.url
 
 

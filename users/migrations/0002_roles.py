@@ -23,9 +23,10 @@ def create_roles(apps, schema_editor):
         app_config = apps.get_app_config(app_label)
         # create_permissions skips an app whose models module is unset (the migration state's
         # app configs have none); it only reads the models through ``apps``.
-        app_config.models_module = True
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -64,7 +64,8 @@ def session_list(request: HttpRequest) -> HttpResponse:
             total=sum(count for _, count, _ in counts),
             selected_statuses=form.cleaned_data.get("status") or [],
         )
-    else:
+    elif not request.htmx:
+        # htmx swaps only 2xx answers by default: it gets the errors with a 200.
         status = 400
     context["query_without_page"] = _query_without(request, "page")
     context["query_without_status"] = _query_without(request, "status", "page")
