@@ -48,7 +48,9 @@ from .parse import ParsedDecision, parse_decision
 BATCH_SIZE = 1000
 USER_BATCH_SIZE = 500
 # Media URLs point at a host that never answers: seeded sessions have no images to fetch.
+# They last a week (S3's longest), so the session page never tries to refresh them.
 MEDIA_BASE_URL = "https://media.seeded.invalid"
+MEDIA_TTL = 7 * 86400
 CHILD_MODELS = (*ONE_TO_ONE.values(), AmlHit, SessionWarning, Review)
 
 
@@ -169,7 +171,7 @@ def _parse_batch(task: tuple[int, int, int, int]) -> list[ParsedDecision]:
     """Render one batch of the generator's sessions and parse them (in a worker, maybe)."""
     sessions, seed, start, size = task
     store = _generator(sessions, seed)
-    signer = MediaSigner(base_url=MEDIA_BASE_URL, ttl=3600, secret=b"seeded")
+    signer = MediaSigner(base_url=MEDIA_BASE_URL, ttl=MEDIA_TTL, secret=b"seeded")
     batch = store.sessions[start : start + size]
     parsed = [parse_decision(_render(store, signer, session)) for session in batch]
     # The store caches what it derives; drop it so memory stays flat.

@@ -1,0 +1,124 @@
+"""Queue benchmark: the console's ``/sessions/`` against Django admin's changelist.
+
+Same rows, same requests through Django's test client as a superuser: the first page, a
+status filter, a name search and a deep page, each at two database sizes (seeded with
+``seed_sessions``). Prints the median and p95 per request, the SQL queries per request, the
+admin/queue ratio and the growth between sizes. Targets (PostgreSQL, largest size): queue
+median < 50 ms, at least 3x faster than the admin, the same query count at every size.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .scratch import (
+    get_ok,
+    machine,
+    measure,
+    ms,
+    print_table,
+    scratch_database,
+    seed,
+    sizes_argument,
+    superuser_client,
+)
+
+ADMIN = "/admin/verifications/verificationsession/"
+QUEUE = "/sessions/"
+TARGET_MEDIAN = 0.050
+TARGET_RATIO = 3.0
+
+
+def cases(sessions: int) -> list[tuple[str, str, str]]:
+    """(name, queue URL, admin URL) for the same rows."""
+    from verifications.models import VerificationSession
+
+    names = (
+        VerificationSession.objects.exclude(full_name="")
+        .order_by("-created_at")
+        .values_list("full_name", flat=True)[sessions // 3 : sessions // 3 + 50]
+    )
+    # A Latin-script surname keeps the table aligned; any would do.
+    surname = next((n.split()[-1] for n in names if n.isascii()), names[0].split()[-1])
+    deep = max(1, min(200, sessions // 50 // 2))
+    return [
+        ("first page", QUEUE, ADMIN),
+        ("status filter", f"{QUEUE}?status=In+Review", f"{ADMIN}?status__exact=In+Review"),
+        (f"search {surname!r}", f"{QUEUE}?q={surname}", f"{ADMIN}?q={surname}"),
+        (f"page {deep}", f"{QUEUE}?page={deep}", f"{ADMIN}?p={deep}"),
+    ]
+
+
+def run(sizes: tuple[int, ...], repeat: int) -> dict[int, list[dict]]:
+    results = {}
+    for size in sizes:
+        seed(size)
+        client = superuser_client()
+        results[size] = []
+        for name, queue_url, admin_url in cases(size):
+            results[size].append(
+                {
+                    "case": name,
+                    "queue": measure(get_ok(client, queue_url), repeat=repeat),
+                    "admin": measure(get_ok(client, admin_url), repeat=repeat),
+                }
+            )
+    return results
+
+
+def report(results: dict[int, list[dict]], *, vendor: str) -> bool:
+    ok = True
+    rows = []
+    for size, measured in results.items():
+        for row in measured:
+            queue, admin = row["queue"], row["admin"]
+            ratio = admin["median"] / queue["median"]
+            rows.append(
+                [
+                    f"{size:,}",
+                    row["case"],
+                    ms(queue["median"]),
+                    ms(queue["p95"]),
+                    queue["queries"],
+                    ms(admin["median"]),
+                    ms(admin["p95"]),
+                    admin["queries"],
+                    f"{ratio:.1f}x",
+                ]
+            )
+    header = ["sessions", "request", "queue med", "p95", "SQL", "admin med", "p95", "SQL"]
+    print_table(f"Queue vs admin changelist ({machine(vendor)})", [*header, "admin/queue"], rows)
+
+    sizes = list(results)
+    small, large = sizes[0], sizes[-1]
+    print(f"\nGrowth {small:,} -> {large:,} sessions (x{large / small:.0f} rows)")
+    for before, after in zip(results[small], results[large], strict=True):
+        growth = after["queue"]["median"] / before["queue"]["median"]
+        same_queries = after["queue"]["queries"] == before["queue"]["queries"]
+        fast = after["queue"]["median"] < TARGET_MEDIAN or vendor != "postgresql"
+        ratio = after["admin"]["median"] / after["queue"]["median"]
+        ok &= same_queries and fast and (ratio >= TARGET_RATIO or vendor != "postgresql")
+        print(
+            f"  {after['case']:24} queue time x{growth:.2f}, queries "
+            f"{before['queue']['queries']} -> {after['queue']['queries']} "
+            f"[{'same' if same_queries else 'GROWS'}], admin/queue {ratio:.1f}x "
+            f"[target >= {TARGET_RATIO:.0f}x], median {ms(after['queue']['median'])} "
+            f"[target < {ms(TARGET_MEDIAN)} on PostgreSQL]"
+        )
+    return ok
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks queue", description=__doc__)
+    parser.add_argument("--sizes", type=sizes_argument, default=(10_000, 100_000))
+    parser.add_argument("--quick", action="store_true", help="1k and 5k sessions")
+    parser.add_argument("--repeat", type=int, default=30, help="requests per figure")
+    parser.add_argument("--smoke", action="store_true", help="tiny: for the test suite")
+    args = parser.parse_args(argv)
+    sizes = (1_000, 5_000) if args.quick else args.sizes
+    if args.smoke:
+        sizes, args.repeat = (100, 200), 2
+    with scratch_database() as database:
+        results = run(sizes, args.repeat)
+        ok = report(results, vendor=database.vendor)
+    return 0 if ok else 1
