@@ -143,6 +143,11 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_SAVE_EVERY_REQUEST = True
 
+# --- Console ----------------------------------------------------------------------------------
+# Seconds the queue's per-status counts of the whole table are reused: counting 100k+ rows on
+# every page view is the queue's costliest query. Filtered counts are always exact. 0: never.
+QUEUE_COUNTS_CACHE_SECONDS = env.int("QUEUE_COUNTS_CACHE_SECONDS", default=30)
+
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
