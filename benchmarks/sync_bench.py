@@ -35,7 +35,7 @@ class Plan:
 
 
 FULL = Plan(throughput=1000, queries=(100, 400), memory=(1000, 10000), limited=500, window=6)
-QUICK = Plan(throughput=40, queries=(10, 30), memory=(20, 60), limited=130, window=2.5)
+QUICK = Plan(throughput=40, queries=(10, 30), memory=(100, 150), limited=130, window=2.5)
 
 
 def main(argv: list[str]) -> int:
@@ -45,8 +45,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     with django_database():
-        rows = run(plan, seed=args.seed)
-    print_report(rows, plan=plan, quick=args.quick)
+        rows = run(plan, seed=args.seed, quick=args.quick)
     return 0 if all(row.ok for row in rows) else 1
 
 
@@ -276,25 +275,32 @@ def measure_memory(plan: Plan, seed: int) -> list[Row]:
     ]
 
 
-def run(plan: Plan, *, seed: int) -> list[Row]:
+def run(plan: Plan, *, seed: int, quick: bool) -> list[Row]:
+    """Measure everything, printing each figure as soon as it is known."""
+    print_header(quick=quick)
     rows: list[Row] = []
     for measure in (measure_throughput, measure_rate_limited, measure_queries, measure_memory):
-        rows.extend(measure(plan, seed))
+        for row in measure(plan, seed):
+            print_row(row)
+            rows.append(row)
     wipe()
     return rows
 
 
-def print_report(rows: list[Row], *, plan: Plan, quick: bool) -> None:
+FIGURE_WIDTH, VALUE_WIDTH = 52, 72
+
+
+def print_header(*, quick: bool) -> None:
     from django.db import connection
 
     print(
         f"Sync benchmark ({'quick' if quick else 'full'}) on {connection.vendor}, "
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
     )
-    width = max(len(row.figure) for row in rows)
-    value_width = max(len(row.value) for row in rows)
-    print(f"{'figure':<{width}}  {'value':<{value_width}}  target")
-    print(f"{'-' * width}  {'-' * value_width}  ------")
-    for row in rows:
-        target = f"{row.target} {'ok' if row.ok else 'MISSED'}" if row.target else ""
-        print(f"{row.figure:<{width}}  {row.value:<{value_width}}  {target}")
+    print(f"{'figure':<{FIGURE_WIDTH}}  {'value':<{VALUE_WIDTH}}  target")
+    print(f"{'-' * FIGURE_WIDTH}  {'-' * VALUE_WIDTH}  ------", flush=True)
+
+
+def print_row(row: Row) -> None:
+    target = f"{row.target} {'ok' if row.ok else 'MISSED'}" if row.target else ""
+    print(f"{row.figure:<{FIGURE_WIDTH}}  {row.value:<{VALUE_WIDTH}}  {target}", flush=True)
