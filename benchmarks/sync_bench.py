@@ -35,7 +35,7 @@ class Plan:
 
 
 FULL = Plan(throughput=1000, queries=(100, 400), memory=(1000, 10000), limited=500, window=6)
-QUICK = Plan(throughput=40, queries=(10, 30), memory=(100, 150), limited=130, window=2.5)
+QUICK = Plan(throughput=40, queries=(10, 30), memory=(100, 130), limited=120, window=2.5)
 
 
 def main(argv: list[str]) -> int:
