@@ -81,6 +81,8 @@ def test_every_changelist_renders_for_a_superuser(admin_client, synced, model):
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda model: model._meta.label)
 def test_every_change_page_renders_for_a_superuser(admin_client, synced, model):
     obj = model._default_manager.order_by("pk").first()
+    if obj is None and model not in SYNCED:
+        pytest.skip(f"no {model._meta.label} row (another app's model) to show")
     assert obj is not None, f"no {model._meta.label} to show"
     response = admin_client.get(admin_url(model, "change", obj.pk))
     assert response.status_code == 200

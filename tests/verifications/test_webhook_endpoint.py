@@ -112,6 +112,9 @@ def test_a_status_change_at_didit_reaches_our_database_through_the_webhook(
         time.sleep(0.05)
     session = VerificationSession.objects.get(session_id=session_id)
     assert session.reviews.filter(comment="Document looks altered").exists()
+    # The sandbox records the delivery once it has read our answer, just after we commit.
+    while not server.webhook_deliveries and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert server.webhook_deliveries == [(live_server.url + URL, 200)]
     assert server.calls["decision"] == decisions_before + 1
     stored = WebhookDelivery.objects.get()
