@@ -174,7 +174,6 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
     search_fields = ("=session_id", "=vendor_data", "^document_number", "full_name")
     search_help_text = "Session ID or vendor_data (exact), document number (prefix), or name."
     date_hierarchy = "created_at"
-    list_select_related = ("user",)
     raw_id_fields = ("user",)
     inlines = (
         DocumentInline,
@@ -186,6 +185,11 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
         ReviewInline,
     )
     actions = ("resync_selected", "download_didit_pdf")
+
+    def get_queryset(self, request: HttpRequest):
+        # The decision JSON is most of a row and the list never shows it: parsing 50 of them
+        # was most of a changelist view. The change page loads it with one more query.
+        return super().get_queryset(request).defer("decision")
 
     @admin.action(description="Re-sync selected from Didit")
     def resync_selected(self, request: HttpRequest, queryset) -> None:
