@@ -179,7 +179,9 @@ def test_pages_hold_page_size_rows_and_link_to_the_next_without_counting(
 def test_junk_filter_values_give_a_clean_400(viewer_client, params):
     response = viewer_client.get(URL, params)
     assert response.status_code == 400
-    assert b"Some filters could not be used" in response.content
+    # A NUL byte is refused before any view runs (RejectNulMiddleware); the rest by the form.
+    if not any("\x00" in value for value in params.values()):
+        assert b"Some filters could not be used" in response.content
     assert viewer_client.get(EXPORT_URL, params).status_code == 400
 
 

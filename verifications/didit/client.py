@@ -493,7 +493,7 @@ class DiditClient:
             )
             try:
                 return response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 # A truncated or garbled body: for a read, asking again is safe.
                 self.stats["malformed"] += 1
                 if idempotent and attempt < self.max_retries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -24,7 +25,7 @@ from verifications.models import (
 )
 
 from .coerce import as_datetime
-from .parse import ParsedDecision, list_fingerprint, parse_decision
+from .parse import DecisionError, ParsedDecision, list_fingerprint, parse_decision
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 # A console review and Didit's record of it are the same review when this close in time.
@@ -69,6 +70,11 @@ def apply_decision(
     a page whose stored ones expired (still "unchanged"). Raises ``DecisionError`` before
     writing anything if the decision cannot be mapped.
     """
+    # Python's json accepts NaN and Infinity, which no JSON column can store: they become null.
+    try:
+        decision = _finite(decision)
+    except RecursionError:
+        raise DecisionError("decision is nested too deeply") from None
     parsed = parse_decision(decision)
     fingerprint = list_fingerprint(list_row) if list_row is not None else None
     try:
@@ -77,6 +83,16 @@ def apply_decision(
         # Another process (a webhook during a sync) created the same session or hit a
         # moment ago; our transaction rolled back whole. Once more finds its rows.
         return _apply(parsed, fingerprint, list_row, refresh_media)
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _apply(
