@@ -541,24 +541,14 @@ class DiditClient:
                     )
                     if not stream:
                         response.content  # noqa: B018 - read the body inside the timed slot
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self.stats["connection_errors"] += 1
-                reason = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-                if idempotent and attempt < self.max_retries:
-                    attempt += 1
-                    self._backoff(attempt, None, operation)
-                    continue
-                raise DiditUnavailable(f"Didit {reason}", operation=operation) from None
             except requests.RequestException as exc:
-                # A body cut short (ChunkedEncodingError and the like) is a broken connection.
+                # Timeouts, refused connections and bodies cut short alike: the network failed.
                 self.stats["connection_errors"] += 1
                 if idempotent and attempt < self.max_retries:
                     attempt += 1
                     self._backoff(attempt, None, operation)
                     continue
-                raise DiditUnavailable(
-                    f"Didit's response was cut short ({type(exc).__name__})", operation=operation
-                ) from None
+                raise DiditUnavailable(_network_failure(exc), operation=operation) from None
 
             status = response.status_code
             logger.debug("%s %s -> %s", method, urlsplit(url).path, status)
@@ -722,6 +712,15 @@ def _segment(value: str) -> str:
     if not text or "/" in text or "?" in text or "#" in text or text in (".", ".."):
         raise ValueError("not a valid Didit identifier")
     return requests.utils.quote(text, safe="@:+-._~")
+
+
+def _network_failure(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "Didit timed out"
+    if isinstance(exc, requests.ConnectionError):
+        return "Didit connection failed"
+    # ChunkedEncodingError and the like: the connection broke mid-body.
+    return f"Didit's response was cut short ({type(exc).__name__})"
 
 
 def _retry_after(response: requests.Response) -> float | None:
