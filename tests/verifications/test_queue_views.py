@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from tests.verifications.console_sandbox import sync_all
 from verifications.models import AuditAction, AuditEntry, VerificationSession
@@ -204,6 +207,54 @@ def test_names_from_didit_are_escaped(viewer_client):
     content = viewer_client.get(URL).content.decode()
     assert "<script>alert(1)</script>" not in content
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content
+
+
+def test_each_row_shows_every_column_escaped_and_links_to_the_session(viewer_client, settings):
+    settings.TIME_ZONE = "Europe/Madrid"
+    created = datetime(2026, 1, 15, 22, 30, tzinfo=UTC)
+    odd = VerificationSession.objects.create(
+        session_id="id with space&<b>é?x=1%41",
+        created_at=created,
+        status="Kyc Expired",
+        api_shape="v1",
+        decision={},
+        decision_hash="x",
+        synced_at=created,
+        full_name='Ana "<i>" López',
+        document_type="P<",
+        document_number="X&1",
+        issuing_state="ES<",
+        vendor_data="<vendor>",
+        aml_score=72.5,
+        aml_total_hits=3,
+    )
+    plain = make_sessions(1, prefix="plain")[0]
+
+    rows = re.findall(r"<tr>(.*?)</tr>", viewer_client.get(URL).content.decode(), re.S)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows[1:]]
+    by_id = {row[-1]: row for row in cells}
+    odd_url = escape(reverse("verifications:session-detail", args=[odd.session_id]))
+    assert viewer_client.get(html.unescape(odd_url)).status_code == 200
+    assert by_id[f'<a href="{odd_url}" title="{escape(odd.session_id)}">id with spac…</a>'] == [
+        "2026-01-15 23:30",  # in TIME_ZONE, like the rest of the console
+        '<span class="badge badge--kyc-expired">Kyc Expired</span>',
+        f'<a href="{odd_url}">Ana &quot;&lt;i&gt;&quot; López</a>',
+        'P&lt; <span class="mono">X&amp;1</span>',
+        "ES&lt;",
+        "73",  # rounded half up, as the floatformat filter does
+        "<strong>3</strong>",
+        "&lt;vendor&gt;",
+        f'<a href="{odd_url}" title="{escape(odd.session_id)}">id with spac…</a>',
+    ]
+    plain_url = reverse("verifications:session-detail", args=[plain.session_id])
+    plain_row = by_id[f'<a href="{plain_url}" title="{plain.session_id}">{plain.session_id}</a>']
+    assert plain_row[2] == f'<a href="{plain_url}">(no name)</a>'
+    assert plain_row[5:7] == ['<span class="muted">–</span>', '<span class="muted">0</span>']
+
+
+def test_an_empty_queue_says_so(viewer_client):
+    content = viewer_client.get(URL, {"q": "nobody-at-all"}).content.decode()
+    assert "No sessions match these filters." in content
 
 
 def test_csv_export_holds_the_filtered_queue_and_is_audited(sandbox, viewer_client, viewer):

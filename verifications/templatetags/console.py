@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from functools import lru_cache
+from urllib.parse import quote
 
 from django import template
-from django.utils.html import format_html
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
 
@@ -23,7 +29,13 @@ def status_slug(status: object) -> str:
     Works for session, feature, AML-hit and user statuses alike. A status Didit adds later
     still gets a valid class name, styled as a neutral badge until the CSS knows it.
     """
-    return slugify(str(status or "")) or UNKNOWN_STATUS_SLUG
+    return _slug(str(status or ""))
+
+
+@lru_cache(maxsize=256)
+def _slug(status: str) -> str:
+    # A handful of distinct statuses, rendered on every row of every page.
+    return slugify(status) or UNKNOWN_STATUS_SLUG
 
 
 @register.simple_tag
@@ -31,6 +43,59 @@ def status_badge(status: object) -> SafeString:
     """Render a status as a badge: ``<span class="badge badge--in-review">In Review</span>``."""
     label = str(status or "") or "Unknown"
     return format_html('<span class="badge badge--{}">{}</span>', status_slug(status), label)
+
+
+# One queue row. Rendered in Python rather than as template nodes: the queue shows 50 rows
+# on every view, and the template language's per-node cost was most of the page's time
+# (benchmarks/RESULTS.md). format_html escapes every value that is not already safe HTML.
+SESSION_ROW = (
+    '<tr><td class="nowrap">{created}</td><td>{badge}</td>'
+    '<td class="truncate"><a href="{url}">{name}</a></td>'
+    '<td class="nowrap">{document_type} <span class="mono">{document_number}</span></td>'
+    "<td>{country}</td>"
+    '<td class="num">{score}</td>'
+    '<td class="num">{hits}</td>'
+    '<td class="truncate mono">{vendor_data}</td>'
+    '<td class="mono nowrap"><a href="{url}" title="{session_id}">{short_id}</a></td></tr>'
+)
+NO_VALUE = SafeString('<span class="muted">–</span>')
+NO_HITS = SafeString('<span class="muted">0</span>')
+# What reverse() leaves unquoted in a path argument, so the prefix below builds the same URL.
+URL_SAFE = "!$&'()*+,;=~:@"
+
+
+@register.simple_tag
+def session_rows(sessions: Iterable) -> SafeString:
+    """The queue's ``<tr>`` rows for ``sessions`` (loaded with the queue's ``LIST_FIELDS``)."""
+    marker = "session-id-marker"
+    head, tail = reverse("verifications:session-detail", args=[marker]).split(marker)
+    return format_html_join("\n", SESSION_ROW, (_row(s, head, tail) for s in sessions))
+
+
+def _shorten(text: str, length: int) -> str:
+    """``truncatechars`` for the ids in the queue (ASCII: no combining characters to keep)."""
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
+    return {
+        "created": timezone.localtime(session.created_at).strftime("%Y-%m-%d %H:%M"),
+        "badge": status_badge(session.status),
+        "url": url_head + quote(session.session_id, safe=URL_SAFE) + url_tail,
+        "name": session.full_name or "(no name)",
+        "document_type": session.document_type,
+        "document_number": session.document_number,
+        "country": session.issuing_state,
+        "score": NO_VALUE if session.aml_score is None else floatformat(session.aml_score, 0),
+        "hits": (
+            format_html("<strong>{}</strong>", session.aml_total_hits)
+            if session.aml_total_hits
+            else NO_HITS
+        ),
+        "vendor_data": session.vendor_data,
+        "session_id": session.session_id,
+        "short_id": _shorten(session.session_id, 13),
+    }
 
 
 @register.filter
