@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import logging
-import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from threading import Thread
@@ -109,21 +108,6 @@ def test_session_report_renders_without_images_when_their_host_is_not_allowed(
 
     assert pdf_image_count(data) == 0
     assert session.document.document_number in pdf_text(data)
-
-
-def test_session_report_renders_in_under_a_second(synced, reviewer):
-    session = rich_session()
-    render_session_report(session, generated_by=reviewer)  # fonts and CSS warmed up
-
-    timings = []
-    for _ in range(3):
-        started = time.process_time()
-        render_session_report(session, generated_by=reviewer)
-        timings.append(time.process_time() - started)
-
-    # CPU time, best of three: what the code costs, not what other processes on a busy CI
-    # machine add to the wall clock. (The sandbox serving the images runs in this process.)
-    assert min(timings) < 1.0
 
 
 def test_user_report_holds_every_session_of_the_user(synced, reviewer):
