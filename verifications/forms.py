@@ -6,10 +6,12 @@ import re
 from datetime import datetime, time, timedelta
 
 from django import forms
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import Disposition, SessionStatus
+from .search import session_search
 
 COMMENT_MAX_LENGTH = 10_000
 SEARCH_MAX_LENGTH = 200
@@ -126,7 +128,7 @@ class QueueFilterForm(forms.Form):
             name, status = data["feature"]
             sessions = sessions.filter(**{f"feature_statuses__{name}": status})
         if data.get("q"):
-            sessions = sessions.filter(_search(data["q"]))
+            sessions = sessions.filter(session_search(data["q"], connections[sessions.db].vendor))
         return sessions
 
     def active_filters(self) -> dict[str, object]:
@@ -140,17 +142,6 @@ class QueueFilterForm(forms.Form):
 
 def _start_of(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _search(text: str) -> Q:
-    # Identifiers are matched by prefix (their indexes serve that); names anywhere in them.
-    return (
-        Q(session_id__startswith=text.lower())
-        | Q(document_number__startswith=text)
-        | Q(document_number__startswith=text.upper())
-        | Q(vendor_data__startswith=text)
-        | Q(full_name__icontains=text)
-    )
 
 
 class StatusForm(forms.Form):

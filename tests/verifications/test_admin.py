@@ -136,6 +136,7 @@ def search(admin_client, query: str) -> set[str]:
 def test_search_finds_a_session_by_id_vendor_data_name_and_document_number(admin_client, synced):
     session = VerificationSession.objects.exclude(full_name="").exclude(document_number="")[0]
     assert search(admin_client, session.session_id) == {session.session_id}
+    assert search(admin_client, f"  {session.session_id.upper()} ") == {session.session_id}
     assert session.session_id in search(admin_client, session.vendor_data)
     assert session.session_id in search(admin_client, session.full_name)
     assert session.session_id in search(admin_client, session.full_name.split()[-1].lower())
