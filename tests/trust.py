@@ -14,12 +14,10 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern
 
-from verifications.didit.client import DiditClient
+from tests.sandbox import fast_client, point_settings_at
 from verifications.models import AmlHit
 from verifications.sync import sync_sessions
 
-API_KEY = "sandbox-api-key"
-WEBHOOK_SECRET = "test-webhook-secret"
 # Statuses Didit produces a PDF for and lets a reviewer move a session away from.
 REPORTABLE = ("Approved", "Declined", "In Review", "Kyc Expired")
 
@@ -30,32 +28,6 @@ class World:
     session_id: str  # a synced session with AML hits, reportable, owned by a DiditUser
     hit_pk: int
     vendor_data: str
-
-
-def point_settings_at(server, settings) -> None:
-    settings.DIDIT_VERIFICATION_URL = server.base_url
-    settings.DIDIT_AUTH_URL = server.base_url
-    settings.DIDIT_API_KEY = API_KEY
-    settings.DIDIT_CLIENT_ID = ""
-    settings.DIDIT_CLIENT_SECRET = ""
-    settings.DIDIT_MEDIA_HOSTS = []
-    settings.DIDIT_RATE_LIMITS = ""
-    settings.DIDIT_CONNECT_TIMEOUT = 2.0
-    settings.DIDIT_READ_TIMEOUT = 5.0
-    settings.DIDIT_WEBHOOK_SECRET = WEBHOOK_SECRET
-
-
-def fast_client(server) -> DiditClient:
-    """A client on ``server`` that retries quickly: fault tests stay short."""
-    return DiditClient(
-        verification_url=server.base_url,
-        auth_url=server.base_url,
-        api_key=API_KEY,
-        rate_limits=None,
-        timeout=(2.0, 5.0),
-        backoff=0.01,
-        max_backoff=0.05,
-    )
 
 
 def sandbox_world(factory, settings, *, sessions: int = 30, seed: int = 1) -> World:

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.sandbox_sync import sync_sandbox
+from tests.sandbox import sync_all
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 
 from .conftest import screenshot
@@ -35,7 +35,7 @@ def roles(transactional_db):
 
 @pytest.fixture
 def session_with_hits(didit_sandbox, settings, live_url) -> VerificationSession:
-    sync_sandbox(didit_sandbox, settings)
+    sync_all(didit_sandbox, settings)
     session = (
         VerificationSession.objects.filter(
             status__in=["Approved", "Declined", "In Review"], aml_total_hits__gt=0

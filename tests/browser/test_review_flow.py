@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.verifications.console_sandbox import sync_all
+from tests.sandbox import sync_all
 from verifications.models import Review, ReviewSource, VerificationSession
 
 from .conftest import screenshot

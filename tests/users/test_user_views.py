@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
-from tests.sandbox_sync import sync_sandbox
+from tests.sandbox import sync_all
 from users.models import DiditUser
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 
@@ -22,7 +22,7 @@ UNFINISHED = ["Not Started", "In Progress", "Awaiting User", "Resubmitted"]
 
 @pytest.fixture
 def sandbox(didit_sandbox, settings):
-    sync_sandbox(didit_sandbox, settings)
+    sync_all(didit_sandbox, settings)
     return didit_sandbox
 
 

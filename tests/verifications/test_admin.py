@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.sandbox import API_KEY, fast_client, point_settings_at
 from users.models import DiditUser
 from verifications import admin as verification_admin
 from verifications import paginators
@@ -27,31 +28,15 @@ from verifications.models import (
 from verifications.paginators import EstimatedCountPaginator
 from verifications.sync import sync_sessions
 
-API_KEY = "sandbox-api-key"
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 SYNCED = [model for model in REGISTERED if model._meta.app_label in ("verifications", "users")]
-
-
-def fast_client(server) -> DiditClient:
-    return DiditClient(
-        verification_url=server.base_url,
-        auth_url=server.base_url,
-        api_key=API_KEY,
-        rate_limits=None,
-        timeout=(2.0, 5.0),
-        backoff=0.01,
-        max_backoff=0.05,
-    )
 
 
 @pytest.fixture
 def synced(db, didit_sandbox, settings, admin):
     """30 sandbox sessions in our database, the console pointed at the sandbox, and one row
     of every other model."""
-    settings.DIDIT_VERIFICATION_URL = didit_sandbox.base_url
-    settings.DIDIT_AUTH_URL = didit_sandbox.base_url
-    settings.DIDIT_API_KEY = API_KEY
-    settings.DIDIT_RATE_LIMITS = ""
+    point_settings_at(didit_sandbox, settings)
     sync_sessions(fast_client(didit_sandbox), full=True)
     session = VerificationSession.objects.first()
     record(None, action="pii_view", object_type="session", object_id=session.session_id)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.http import QueryDict
-from django.utils import timezone
 
+from tests.sandbox import session_row
 from verifications.forms import QueueFilterForm
 from verifications.models import VerificationSession
 
@@ -19,17 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 def make(session_id: str, **fields) -> VerificationSession:
-    now = timezone.now()
-    values = {
-        "status": "In Review",
-        "api_shape": "v3",
-        "decision": {},
-        "decision_hash": "x",
-        "synced_at": now,
-        "created_at": now,
-        **fields,
-    }
-    return VerificationSession.objects.create(session_id=session_id, **values)
+    session = session_row(session_id, **fields)
+    session.save()
+    return session
 
 
 def query(text: str) -> QueryDict:
@@ -78,19 +70,7 @@ def test_the_name_index_follows_every_kind_of_write():
     renamed.save()
     VerificationSession.objects.filter(session_id="w-2").delete()
     VerificationSession.objects.bulk_create(
-        [
-            VerificationSession(
-                session_id=f"bulk-{i}",
-                full_name=f"Bulkloaded {i}",
-                status="Approved",
-                api_shape="v1",
-                decision={},
-                decision_hash="x",
-                synced_at=timezone.now(),
-                created_at=timezone.now(),
-            )
-            for i in range(3)
-        ]
+        [session_row(f"bulk-{i}", full_name=f"Bulkloaded {i}") for i in range(3)]
     )
     VerificationSession.objects.filter(session_id="bulk-0").update(full_name="Updated Inplace")
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from tests.verifications.console_sandbox import sync_all
+from tests.sandbox import session_row, sync_all
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 from verifications.views.queue import PAGE_SIZE
 
@@ -32,21 +32,10 @@ EXPORT_URL = reverse("verifications:session-export")
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-def make_sessions(count: int, **fields) -> list[VerificationSession]:
+def make_sessions(count: int, *, prefix: str = "made", **fields) -> list[VerificationSession]:
     now = timezone.now()
-    defaults = {
-        "status": "In Review",
-        "api_shape": "v3",
-        "decision": {},
-        "decision_hash": "x",
-        "synced_at": now,
-    }
     sessions = [
-        VerificationSession(
-            session_id=f"{fields.get('prefix', 'made')}-{index:05d}",
-            created_at=now - timedelta(minutes=index),
-            **{**defaults, **{k: v for k, v in fields.items() if k != "prefix"}},
-        )
+        session_row(f"{prefix}-{index:05d}", created_at=now - timedelta(minutes=index), **fields)
         for index in range(count)
     ]
     return VerificationSession.objects.bulk_create(sessions)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from tests.sandbox_sync import sync_sandbox
+from tests.sandbox import sync_all
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ REPORTABLE = ["Approved", "Declined", "In Review", "Kyc Expired"]
 
 @pytest.fixture
 def sandbox(didit_sandbox, settings):
-    sync_sandbox(didit_sandbox, settings)
+    sync_all(didit_sandbox, settings)
     return didit_sandbox
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.verifications.console_sandbox import sync_all
+from tests.sandbox import sync_all
 from verifications.forms import COMMENT_MAX_LENGTH
 from verifications.models import (
     AmlHit,

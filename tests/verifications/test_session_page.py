@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.verifications.console_sandbox import sync_all
+from tests.sandbox import sync_all
 from verifications.media import expires_at, session_media_urls
 from verifications.models import (
     AmlHit,

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.sandbox import API_KEY, fast_client
 from users.models import DiditUser
 from verifications.didit.client import DiditClient
 from verifications.models import (
@@ -20,23 +21,6 @@ from verifications.models import (
 from verifications.sync import sync_sessions
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
-
-API_KEY = "sandbox-api-key"
-
-
-def fast_client(server, **overrides) -> DiditClient:
-    """A client for tests: no pacing, short timeouts, retries in milliseconds."""
-    options = {
-        "verification_url": server.base_url,
-        "auth_url": server.base_url,
-        "api_key": API_KEY,
-        "rate_limits": None,
-        "timeout": (2.0, 5.0),
-        "backoff": 0.01,
-        "max_backoff": 0.05,
-        **overrides,
-    }
-    return DiditClient(**options)
 
 
 def source_counts(server) -> Counter:

@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from tests.sandbox import API_KEY, WEBHOOK_SECRET, fast_client, point_settings_at
 from verifications.didit.client import DiditClient
 from verifications.models import VerificationSession, WebhookDelivery
 from verifications.sync import sync_sessions
@@ -16,20 +17,7 @@ from verifications.views import webhooks as webhook_view
 from verifications.webhooks import MAX_BODY_BYTES, canonical_json, sign
 
 URL = "/webhooks/didit/"
-SECRET = "test-webhook-secret"
-API_KEY = "sandbox-api-key"
-
-
-def fast_client(server) -> DiditClient:
-    return DiditClient(
-        verification_url=server.base_url,
-        auth_url=server.base_url,
-        api_key=API_KEY,
-        rate_limits=None,
-        timeout=(2.0, 5.0),
-        backoff=0.01,
-        max_backoff=0.05,
-    )
+SECRET = WEBHOOK_SECRET
 
 
 @pytest.fixture
@@ -37,11 +25,7 @@ def didit_settings(settings):
     """Point the console at a sandbox: ``didit_settings(server)``."""
 
     def point(server):
-        settings.DIDIT_VERIFICATION_URL = server.base_url
-        settings.DIDIT_AUTH_URL = server.base_url
-        settings.DIDIT_API_KEY = API_KEY
-        settings.DIDIT_RATE_LIMITS = ""
-        settings.DIDIT_WEBHOOK_SECRET = SECRET
+        point_settings_at(server, settings)
         return server
 
     return point
