@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.core import signing
@@ -66,6 +67,15 @@ def consume_form_token(token: str, *, user: Any, purpose: str) -> None:
         raise FormAlreadySubmitted(
             "This form was already submitted; it was not sent again."
         ) from None
+    purge_used_form_tokens()
+
+
+def purge_used_form_tokens() -> int:
+    """Forget tokens used longer ago than a token lives: their signature has expired, so
+    they can no longer be submitted, once or twice. An index range; usually deletes 0 rows."""
+    cutoff = timezone.now() - timedelta(seconds=FORM_TOKEN_MAX_AGE)
+    deleted, _ = UsedFormToken.objects.filter(used_at__lt=cutoff).delete()
+    return deleted
 
 
 def update_session_status(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.sandbox import sync_all
 from verifications.forms import COMMENT_MAX_LENGTH
@@ -13,8 +16,10 @@ from verifications.models import (
     AuditEntry,
     Review,
     ReviewSource,
+    UsedFormToken,
     VerificationSession,
 )
+from verifications.services import FORM_TOKEN_MAX_AGE
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +169,31 @@ def test_a_second_post_of_the_same_form_is_not_sent_again(sandbox, reviewer_clie
     assert sandbox.calls["update_status"] == 1
     assert local_state(session) == after_first
     assert Review.objects.filter(session=session, comment="Once").count() == 1
+
+
+def test_used_tokens_are_forgotten_once_they_have_expired(sandbox, reviewer_client):
+    now = timezone.now()
+    stale = UsedFormToken.objects.create(token="a" * 64)
+    recent = UsedFormToken.objects.create(token="b" * 64)
+    UsedFormToken.objects.filter(pk=stale.pk).update(
+        used_at=now - timedelta(seconds=FORM_TOKEN_MAX_AGE + 60)
+    )
+    UsedFormToken.objects.filter(pk=recent.pk).update(
+        used_at=now - timedelta(seconds=FORM_TOKEN_MAX_AGE - 60)
+    )
+    session = reviewable()
+    token = status_token(reviewer_client, session)
+    data = {"new_status": "Approved", "comment": "ok", "form_token": token}
+
+    reviewer_client.post(status_url(session), data, **HTMX)
+
+    assert sandbox.calls["update_status"] == 1
+    kept = set(UsedFormToken.objects.values_list("pk", flat=True))
+    assert stale.pk not in kept and recent.pk in kept and len(kept) == 2
+    # The token just used is one of them: submitting it again is still refused.
+    again = reviewer_client.post(status_url(session), data, **HTMX)
+    assert "already submitted" in again.content.decode()
+    assert sandbox.calls["update_status"] == 1
 
 
 def test_a_token_from_another_session_is_refused(sandbox, reviewer_client):
