@@ -92,12 +92,15 @@ def update_session_status(
     Raises ``DiditError`` (nothing local changed) when Didit refuses or cannot be reached.
     """
     client = client or DiditClient.from_settings()
+    asked_at = timezone.now()
     client.update_status(session.session_id, new_status=new_status, comment=comment or None)
     previous = session.status
     with transaction.atomic():
         locked = VerificationSession.objects.select_for_update().get(pk=session.pk)
         locked.status = new_status
-        locked.save(update_fields=["status"])
+        # A decision Didit sent before we asked for this change still has the old status.
+        locked.decision_requested_at = asked_at
+        locked.save(update_fields=["status", "decision_requested_at"])
         review = Review.objects.create(
             session=locked,
             source=ReviewSource.CONSOLE,

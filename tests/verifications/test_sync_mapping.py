@@ -685,7 +685,7 @@ def test_a_session_created_meanwhile_by_another_process_is_applied_on_a_second_t
     write = apply_module._write
     raced = []
 
-    def racing_write(session, parsed, fingerprint, list_row):
+    def racing_write(session, parsed, *args):
         if not raced:  # Another process inserts the same session just before us.
             raced.append(True)
             VerificationSession.objects.create(
@@ -697,7 +697,7 @@ def test_a_session_created_meanwhile_by_another_process_is_applied_on_a_second_t
                 synced_at=datetime.now(UTC),
                 created_at=datetime.now(UTC),
             )
-        return write(session, parsed, fingerprint, list_row)
+        return write(session, parsed, *args)
 
     monkeypatch.setattr(apply_module, "_write", racing_write)
     assert apply_decision(decision) in ("created", "updated")

@@ -7,8 +7,9 @@ from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
-from tests.sandbox import API_KEY, fast_client
+from tests.sandbox import API_KEY, fast_client, point_settings_at
 from users.models import DiditUser
 from verifications.didit.client import DiditClient
 from verifications.models import (
@@ -18,7 +19,8 @@ from verifications.models import (
     SyncRun,
     VerificationSession,
 )
-from verifications.sync import sync_sessions
+from verifications.services import update_session_status
+from verifications.sync import apply_decision, resync_session, sync_sessions
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -210,3 +212,51 @@ def test_the_command_exits_1_when_the_run_was_incomplete(sandbox_settings, setti
         run_command("--full")
     assert failed.value.returncode == 1
     assert SyncRun.objects.get().status == "failed"
+
+
+# --- An older copy arriving late ---------------------------------------------------------------
+
+
+def test_a_decision_fetched_before_a_newer_one_never_overwrites_it(didit_sandbox):
+    client = fast_client(didit_sandbox)
+    sync_sessions(client, full=True)
+    session = VerificationSession.objects.filter(status="In Review").first()
+    # A sync asks for the decision, then a webhook's re-fetch overtakes it.
+    asked_at = timezone.now()
+    older = client.get_decision(session.session_id)
+    fetched_between = (asked_at, timezone.now())
+    didit_sandbox.change_status(session.session_id, "Declined")
+    assert resync_session(client, session.session_id) == "updated"
+
+    assert apply_decision(older, fetched_between=fetched_between) == "unchanged"
+
+    session.refresh_from_db()
+    assert session.status == "Declined"
+    assert session.decision["status"] == "Declined"
+    # A copy asked for later than ours is applied as usual.
+    didit_sandbox.change_status(session.session_id, "Approved")
+    assert resync_session(client, session.session_id) == "updated"
+    assert VerificationSession.objects.get(pk=session.pk).status == "Approved"
+
+
+def test_a_decision_fetched_before_a_reviewers_confirmed_change_never_undoes_it(
+    didit_sandbox, settings, reviewer
+):
+    point_settings_at(didit_sandbox, settings)
+    client = fast_client(didit_sandbox)
+    sync_sessions(client, full=True)
+    session = VerificationSession.objects.filter(status="In Review").first()
+    # Didit's copy moves on (a note from its own console), a sync asks for it, and before
+    # that answer is applied the reviewer's approval is confirmed by Didit and recorded.
+    didit_sandbox.change_status(session.session_id, "In Review", comment="second look")
+    asked_at = timezone.now()
+    older = client.get_decision(session.session_id)
+    fetched_between = (asked_at, timezone.now())
+    assert older["status"] == "In Review"
+    update_session_status(
+        session=session, new_status="Approved", comment="ok", actor=reviewer, request=None
+    )
+
+    assert apply_decision(older, fetched_between=fetched_between) == "unchanged"
+
+    assert VerificationSession.objects.get(pk=session.pk).status == "Approved"

@@ -66,6 +66,9 @@ class VerificationSession(models.Model):
     # row means the decision is worth fetching again.
     list_fingerprint = models.TextField(blank=True)
     synced_at = models.DateTimeField(help_text="When Didit's data last changed our copy.")
+    # When the request that brought the stored decision was sent (or the status change Didit
+    # confirmed was asked for): a copy Didit answered before that is older, and refused.
+    decision_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_synced_at = models.DateTimeField(auto_now_add=True)
 
     # Denormalised from the decision for the queue's filters, search and sort.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -60,7 +60,11 @@ REVIEW_LINK_FIELDS = ["didit_fingerprint", "didit_user", "didit_created_at"]
 
 
 def apply_decision(
-    decision: dict, *, list_row: dict | None = None, refresh_media: bool = False
+    decision: dict,
+    *,
+    list_row: dict | None = None,
+    refresh_media: bool = False,
+    fetched_between: tuple[datetime, datetime] | None = None,
 ) -> str:
     """Map one decision (v1, v2 or v3 shape) onto the models, in one transaction.
 
@@ -69,6 +73,12 @@ def apply_decision(
     when ``list_row`` says something new, and, with ``refresh_media``, fresh media URLs for
     a page whose stored ones expired (still "unchanged"). Raises ``DecisionError`` before
     writing anything if the decision cannot be mapped.
+
+    ``fetched_between`` is (before the request for this decision, after its answer). If
+    the answer came before the stored copy was even asked for (a webhook's re-fetch, or a
+    reviewer's status change Didit confirmed, overtook this copy on its way), this copy is
+    older: it writes nothing and is "unchanged". When it cannot be told, the copy is applied
+    (the next run corrects an older one; refusing a newer one would lose it).
     """
     # Python's json accepts NaN and Infinity, which no JSON column can store: they become null.
     try:
@@ -77,12 +87,15 @@ def apply_decision(
         raise DecisionError("decision is nested too deeply") from None
     parsed = parse_decision(decision)
     fingerprint = list_fingerprint(list_row) if list_row is not None else None
+    if fetched_between is None:
+        now = timezone.now()
+        fetched_between = (now, now)
     try:
-        return _apply(parsed, fingerprint, list_row, refresh_media)
+        return _apply(parsed, fingerprint, list_row, refresh_media, fetched_between)
     except IntegrityError:
         # Another process (a webhook during a sync) created the same session or hit a
         # moment ago; our transaction rolled back whole. Once more finds its rows.
-        return _apply(parsed, fingerprint, list_row, refresh_media)
+        return _apply(parsed, fingerprint, list_row, refresh_media, fetched_between)
 
 
 def _finite(value):
@@ -96,8 +109,13 @@ def _finite(value):
 
 
 def _apply(
-    parsed: ParsedDecision, fingerprint: str | None, list_row: dict | None, refresh_media: bool
+    parsed: ParsedDecision,
+    fingerprint: str | None,
+    list_row: dict | None,
+    refresh_media: bool,
+    fetched_between: tuple[datetime, datetime],
 ) -> str:
+    requested_at, answered_at = fetched_between
     with transaction.atomic():
         session = (
             VerificationSession.objects.select_for_update(of=("self",))
@@ -105,15 +123,18 @@ def _apply(
             .filter(session_id=parsed.session_id)
             .first()
         )
+        stored_at = session.decision_requested_at if session is not None else None
+        if stored_at is not None and answered_at < stored_at:
+            return UNCHANGED  # Ours is newer than this copy.
         if session is not None and session.decision_hash == parsed.content_hash:
             if refresh_media and session.decision != parsed.raw:
-                _write(session, parsed, fingerprint, list_row)
+                _write(session, parsed, fingerprint, list_row, requested_at)
             elif fingerprint is not None and session.list_fingerprint != fingerprint:
                 session.list_fingerprint = fingerprint
                 session.save(update_fields=["list_fingerprint"])
             return UNCHANGED
         result = CREATED if session is None else UPDATED
-        _write(session, parsed, fingerprint, list_row)
+        _write(session, parsed, fingerprint, list_row, requested_at)
     return result
 
 
@@ -122,6 +143,7 @@ def _write(
     parsed: ParsedDecision,
     fingerprint: str | None,
     list_row: dict | None,
+    requested_at: datetime,
 ) -> None:
     values = _fit(VerificationSession, parsed.session)
     if values["created_at"] is None:
@@ -131,6 +153,7 @@ def _write(
     values["decision"] = parsed.raw
     values["decision_hash"] = parsed.content_hash
     values["synced_at"] = timezone.now()
+    values["decision_requested_at"] = requested_at
     if fingerprint is not None:
         values["list_fingerprint"] = fingerprint
     vendor_data = values["vendor_data"]

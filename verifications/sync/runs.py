@@ -110,10 +110,12 @@ def resync_session(client: Any, session_id: str, *, refresh_media: bool = False)
     For webhooks, the admin's re-sync action and the console (``refresh_media=True`` when
     stored image URLs have expired). Raises ``DiditError`` or ``DecisionError``.
     """
+    asked_at = timezone.now()
     decision = client.get_decision(session_id)
+    fetched_between = (asked_at, timezone.now())
     if isinstance(decision, dict) and str(decision.get("session_id")) != str(session_id):
         raise DecisionError("Didit answered with another session's decision")
-    return apply_decision(decision, refresh_media=refresh_media)
+    return apply_decision(decision, refresh_media=refresh_media, fetched_between=fetched_between)
 
 
 def start_run(
@@ -179,11 +181,13 @@ class _Runner:
         if row is not None:
             self.run.listed += 1
         try:
+            asked_at = timezone.now()
             decision = self.client.get_decision(session_id)
+            fetched_between = (asked_at, timezone.now())
             self.run.fetched += 1
             if isinstance(decision, dict) and str(decision.get("session_id")) != session_id:
                 raise DecisionError("Didit answered with another session's decision")
-            result = apply_decision(decision, list_row=row)
+            result = apply_decision(decision, list_row=row, fetched_between=fetched_between)
         except (DiditAuthError, DiditConfigError):
             raise  # Every call would fail the same way: stop the run.
         except (DiditError, DecisionError) as exc:
