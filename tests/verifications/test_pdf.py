@@ -51,6 +51,29 @@ def pdf_image_count(data: bytes) -> int:
     return sum(len(page.images) for page in reader.pages)
 
 
+def overlapping_text(data: bytes) -> list[tuple[int, str, str]]:
+    """(page, text, text) for runs of text drawn over each other: two runs starting at the
+    same x whose baselines are closer than their font size. Text extraction alone would not
+    notice a layout that stacks sections on top of one another."""
+    found = []
+    for number, page in enumerate(PdfReader(io.BytesIO(data)).pages, start=1):
+        runs = []
+
+        def visit(text, cm, tm, font, size, runs=runs):
+            if text.strip():
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                runs.append((x, y, abs(size * (tm[3] * cm[3] or 1)), text.strip()))
+
+        page.extract_text(visitor_text=visit)
+        for index, (x, y, size, text) in enumerate(runs):
+            for other_x, other_y, other_size, other in runs[index + 1 :]:
+                close = abs(y - other_y) < 0.8 * max(size, other_size)
+                if abs(x - other_x) < 1 and close and text != other:
+                    found.append((number, text, other))
+    return found
+
+
 def rich_session() -> VerificationSession:
     """A session with a document, images, AML hits and a review: the report's worst case."""
     candidates = report_sessions().filter(aml_total_hits__gt=0, document__isnull=False)
@@ -108,6 +131,16 @@ def test_session_report_renders_without_images_when_their_host_is_not_allowed(
 
     assert pdf_image_count(data) == 0
     assert session.document.document_number in pdf_text(data)
+
+
+def test_no_text_is_drawn_over_other_text_in_either_report(synced, reviewer):
+    session = rich_session()
+    reports = {
+        "session": render_session_report(session, generated_by=reviewer),
+        "user": render_user_report(session.user, generated_by=reviewer),
+    }
+    for name, data in reports.items():
+        assert overlapping_text(data) == [], name
 
 
 def test_user_report_holds_every_session_of_the_user(synced, reviewer):
