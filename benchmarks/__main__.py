@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 
@@ -15,20 +16,37 @@ BENCHMARKS = {
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "all":
-        # One process each: a benchmark configures Django and its database once per process.
-        # The same options go to every one (e.g. --quick); the worst exit status wins.
-        return max(
-            subprocess.run([sys.executable, "-m", "benchmarks", name, *argv[1:]]).returncode
-            for name in BENCHMARKS
-        )
+        return run_all(argv[1:])
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in BENCHMARKS:
         print("usage: python -m benchmarks <name> [options]   (<name> --help for options)")
         for name, (_, what) in BENCHMARKS.items():
             print(f"  {name:8} {what}")
-        print(f"  {'all':8} every benchmark above, one after the other")
+        print(f"  {'all':8} every benchmark above, on SQLite, then on PostgreSQL if DATABASE_URL")
+        print(f"  {'':8} points at a PostgreSQL server")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     module = importlib.import_module(BENCHMARKS[argv[0]][0])
     return module.main(argv[1:])
+
+
+def run_all(options: list[str]) -> int:
+    """Every benchmark on a temporary SQLite file, then, if ``DATABASE_URL`` is PostgreSQL,
+    on a fresh database of that server: every figure on both, from one command.
+
+    One process each: a benchmark configures Django and its database once per process. The
+    same options go to every one (e.g. --quick); the worst exit status wins.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    sqlite = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    databases = [("SQLite", sqlite)]
+    if url.startswith(("postgres://", "postgresql://")):
+        databases.append(("PostgreSQL", dict(os.environ)))
+    worst = 0
+    for label, env in databases:
+        for name in BENCHMARKS:
+            print(f"\n===== {name} on {label}", flush=True)
+            command = [sys.executable, "-m", "benchmarks", name, *options]
+            worst = max(worst, subprocess.run(command, env=env).returncode)
+    return worst
 
 
 if __name__ == "__main__":

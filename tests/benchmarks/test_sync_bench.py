@@ -49,3 +49,32 @@ def test_an_unknown_benchmark_prints_the_list(tmp_path):
     )
     assert result.returncode == 2
     assert "sync" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("database_url", "expected"),
+    [
+        ("", ["sqlite"] * 3),
+        ("sqlite:////tmp/x.sqlite3", ["sqlite"] * 3),
+        ("postgres://postgres@127.0.0.1:5432/postgres", ["sqlite"] * 3 + ["postgres"] * 3),
+    ],
+)
+def test_all_runs_every_benchmark_on_sqlite_and_on_postgresql_when_configured(
+    monkeypatch, database_url, expected
+):
+    from benchmarks import __main__ as runner
+
+    runs = []
+
+    def fake_run(command, env):
+        url = env.get("DATABASE_URL", "")
+        runs.append((command[3], "postgres" if url.startswith("postgres") else "sqlite", command))
+        return subprocess.CompletedProcess(command, 1 if command[3] == "pages" else 0)
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setattr(runner.subprocess, "run", fake_run)
+
+    assert runner.main(["all", "--quick"]) == 1  # the worst exit status
+    assert [database for _, database, _ in runs] == expected
+    assert [name for name, _, _ in runs] == list(runner.BENCHMARKS) * (len(expected) // 3)
+    assert all(command[-1] == "--quick" for _, _, command in runs)
