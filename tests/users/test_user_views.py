@@ -187,6 +187,23 @@ def test_user_report_holds_every_session(sandbox, viewer_client, viewer):
     )
 
 
+def test_a_vendor_data_with_slashes_has_its_pages(sandbox, viewer_client):
+    didit_user = user_with_most_sessions()
+    DiditUser.objects.filter(pk=didit_user.pk).update(vendor_data="team/alice/")
+    VerificationSession.objects.filter(user=didit_user).update(vendor_data="team/alice/")
+    didit_user.refresh_from_db()
+
+    assert detail_url(didit_user) == "/users/team/alice//"
+    assert reverify_url(didit_user) == "/users/team/alice//reverify/"
+    page = viewer_client.get(detail_url(didit_user))
+    assert page.status_code == 200
+    assert page.context["didit_user"] == didit_user
+    report = viewer_client.get(report_url(didit_user))
+    assert report.status_code == 200
+    assert "team/alice/" in pdf_text(report.content)
+    assert viewer_client.get("/users/team/").status_code == 404
+
+
 def test_user_report_filename_keeps_only_safe_characters(sandbox, viewer_client):
     didit_user = user_with_most_sessions()
 
