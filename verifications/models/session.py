@@ -87,7 +87,9 @@ class VerificationSession(models.Model):
         indexes = [
             # The queue: newest first, with (id) as the tie-break for keyset pagination.
             models.Index(fields=["-created_at", "-id"], name="session_newest"),
-            models.Index(fields=["status", "-created_at"], name="session_status_newest"),
+            # (id) too: the queue's order is (-created_at, -id), and a deep page's ids come
+            # from this index alone (an index-only scan).
+            models.Index(fields=["status", "-created_at", "-id"], name="session_status_newest"),
             models.Index(fields=["user", "created_at"], name="session_user_history"),
             models.Index(fields=["vendor_data", "-created_at"], name="session_vendor_newest"),
             models.Index(fields=["document_number"], name="session_document_number"),
