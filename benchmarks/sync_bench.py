@@ -14,17 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
-import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sandbox-api-key"
@@ -127,23 +122,6 @@ def sandbox(sessions: int, seed: int, **config):
     from verifications.didit.sandbox.server import SandboxServer
 
     return SandboxServer(SandboxConfig(sessions=sessions, seed=seed, **config)).start()
-
-
-@contextmanager
-def sandbox_process(sessions: int, seed: int) -> Iterator[str]:
-    """The sandbox's command line in a child process; yields its base URL."""
-    command = [sys.executable, "-m", "verifications.didit.sandbox", "--port", "0"]
-    command += ["--sessions", str(sessions), "--seed", str(seed), "--quiet"]
-    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as process:
-        try:
-            ready = process.stdout.readline()
-            found = re.search(r"http://\S+", ready)
-            if found is None:
-                raise RuntimeError(f"the sandbox did not start: {ready!r}")
-            yield found.group(0)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 def client_for(server, **overrides):
@@ -275,14 +253,17 @@ def measure_queries(plan: Plan, seed: int) -> list[Row]:
 
 
 def measure_memory(plan: Plan, seed: int) -> list[Row]:
+    from verifications.didit.sandbox.process import SandboxProcess
+
     peaks = []
     for size in plan.memory:
         wipe()
         # The sandbox runs in a process of its own here, as Didit would: an in-process one
         # keeps every session it has served (its data grows with N), and tracemalloc would
         # count that as the sync's memory.
-        with sandbox_process(size, seed) as base_url:
-            client = client_for(SimpleNamespace(base_url=base_url))
+        options = ("--port", "0", "--sessions", str(size), "--seed", str(seed), "--quiet")
+        with SandboxProcess.start(*options) as server:
+            client = client_for(server)
             tracemalloc.start()
             try:
                 full_sync(client)

@@ -41,6 +41,8 @@ API_VERSIONS = ("v1", "v2", "v3")
 # Retried for idempotent calls only. 500 is included because Didit's 500s on reads are
 # transient in practice, and a read repeated is harmless.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Methods whose repetition is harmless: only these are retried.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 MAX_DETAIL = 500
 
 
@@ -139,7 +141,7 @@ class DiditTransport:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
-        idempotent = method in ("GET", "HEAD", "OPTIONS", "DELETE")
+        idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
             response = self._request(
@@ -180,7 +182,7 @@ class DiditTransport:
     ) -> requests.Response:
         """Send one API call with pacing, auth, timeout, retries and error translation."""
         if idempotent is None:
-            idempotent = method in ("GET", "HEAD", "OPTIONS", "DELETE")
+            idempotent = method in IDEMPOTENT_METHODS
         url = urljoin(self.verification_url, path)
         refreshed = False
         attempt = 0

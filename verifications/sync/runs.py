@@ -110,12 +110,17 @@ def resync_session(client: Any, session_id: str, *, refresh_media: bool = False)
     For webhooks, the admin's re-sync action and the console (``refresh_media=True`` when
     stored image URLs have expired). Raises ``DiditError`` or ``DecisionError``.
     """
-    asked_at = timezone.now()
-    decision = client.get_decision(session_id)
-    fetched_between = (asked_at, timezone.now())
+    decision, fetched_between = fetch_decision(client, session_id)
     if isinstance(decision, dict) and str(decision.get("session_id")) != str(session_id):
         raise DecisionError("Didit answered with another session's decision")
     return apply_decision(decision, refresh_media=refresh_media, fetched_between=fetched_between)
+
+
+def fetch_decision(client: Any, session_id: str) -> tuple[Any, tuple[datetime, datetime]]:
+    """Didit's decision, and (before the request, after the answer) for ``apply_decision``."""
+    asked_at = timezone.now()
+    decision = client.get_decision(session_id)
+    return decision, (asked_at, timezone.now())
 
 
 def start_run(
@@ -181,9 +186,7 @@ class _Runner:
         if row is not None:
             self.run.listed += 1
         try:
-            asked_at = timezone.now()
-            decision = self.client.get_decision(session_id)
-            fetched_between = (asked_at, timezone.now())
+            decision, fetched_between = fetch_decision(self.client, session_id)
             self.run.fetched += 1
             if isinstance(decision, dict) and str(decision.get("session_id")) != session_id:
                 raise DecisionError("Didit answered with another session's decision")

@@ -10,16 +10,14 @@ import os
 import secrets
 import signal
 import socket
-import subprocess
-import sys
-import threading
-import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from verifications.didit.sandbox.process import SandboxProcess
 
 DEMO_ACCOUNTS = (
     # username, group, superuser
@@ -74,8 +72,16 @@ class Command(BaseCommand):
             sandbox.stop()
             self.stdout.write("Demo stopped.")
 
-    def _start_sandbox(self, **options) -> _SandboxProcess:
-        return _SandboxProcess.start(**options)
+    def _start_sandbox(
+        self, *, port: int, sessions: int, seed: int, webhook_url: str, webhook_secret: str
+    ) -> SandboxProcess:
+        try:
+            return SandboxProcess.start(
+                *("--port", str(port), "--sessions", str(sessions), "--seed", str(seed)),
+                *("--webhook-url", webhook_url, "--webhook-secret", webhook_secret),
+            )
+        except RuntimeError as exc:
+            raise CommandError(str(exc)) from None
 
     def _point_at_sandbox(self, base_url: str, webhook_secret: str) -> None:
         # The sandbox's documented default credentials; both settings and the environment
@@ -105,56 +111,6 @@ class Command(BaseCommand):
             group, _ = Group.objects.get_or_create(name=group_name)
             user.groups.add(group)
             self.stdout.write(f"  {username:<9} {password}   ({group_name})")
-
-
-class _SandboxProcess:
-    """The sandbox Didit server in a child process, ready once it prints its base URL."""
-
-    def __init__(self, process: subprocess.Popen, base_url: str) -> None:
-        self.process = process
-        self.base_url = base_url
-
-    @classmethod
-    def start(
-        cls, *, port: int, sessions: int, seed: int, webhook_url: str, webhook_secret: str
-    ) -> _SandboxProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "verifications.didit.sandbox",
-            "--port",
-            str(port),
-            "--sessions",
-            str(sessions),
-            "--seed",
-            str(seed),
-            "--webhook-url",
-            webhook_url,
-            "--webhook-secret",
-            webhook_secret,
-        ]
-        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        deadline = time.monotonic() + 60
-        line = ""
-        while time.monotonic() < deadline and process.poll() is None:
-            line = process.stdout.readline()
-            if "http://" in line:
-                base_url = line[line.index("http://") :].split()[0]
-                # Keep reading its output so a chatty sandbox never blocks on a full pipe.
-                threading.Thread(target=process.stdout.read, daemon=True).start()
-                return cls(process, base_url)
-        process.kill()
-        raise CommandError(f"The sandbox Didit server did not start: {line.strip()!r}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def _free_port() -> int:
