@@ -63,6 +63,15 @@ DIDIT_RATE_LIMITS = env.str(
     "DIDIT_RATE_LIMITS", default="decision=100/60,pdf=100/60,read=600/60,write=300/60"
 )
 
+# Where Didit sends the person back / notifies when a re-verification started here ends
+# ("callback" of create-session); empty: Didit's workflow default.
+DIDIT_CALLBACK_URL = env.str("DIDIT_CALLBACK_URL", default="")
+# History flags on the user page and in the queue: this many sessions within this many days
+# is "many sessions in a short time"; an approval older than the interval is "re-KYC due".
+DIDIT_HISTORY_BURST_SESSIONS = env.int("DIDIT_HISTORY_BURST_SESSIONS", default=3)
+DIDIT_HISTORY_BURST_DAYS = env.int("DIDIT_HISTORY_BURST_DAYS", default=30)
+DIDIT_REKYC_INTERVAL_DAYS = env.int("DIDIT_REKYC_INTERVAL_DAYS", default=365)
+
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -2,6 +2,7 @@
 
 from .audit import AuditAction, AuditEntry
 from .form_token import UsedFormToken
+from .identifier import IdentifierKind, SessionIdentifier
 from .results import (
     AmlHit,
     AmlScreening,
@@ -26,9 +27,11 @@ __all__ = [
     "Disposition",
     "DocumentData",
     "FaceCheck",
+    "IdentifierKind",
     "IpAnalysis",
     "Review",
     "ReviewSource",
+    "SessionIdentifier",
     "SessionStatus",
     "SessionWarning",
     "SyncRun",

@@ -19,6 +19,8 @@ class AuditAction(models.TextChoices):
     CSV_EXPORT = "csv_export", "Exported the queue as CSV"
     PII_VIEW = "pii_view", "Viewed personal data"
     RESYNC = "resync", "Re-synced from Didit"
+    SESSION_SHARE = "session_share", "Shared a session (share token)"
+    SESSION_IMPORT = "session_import", "Imported a shared session"
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -12,6 +12,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from users.models import DiditUser
+from verifications.linking import index_decision
 from verifications.models import (
     AmlHit,
     AmlScreening,
@@ -176,6 +177,7 @@ def _write(
     _sync_hits(session, parsed.hits, is_new=is_new)
     _sync_warnings(session, parsed.warnings, is_new=is_new)
     _sync_reviews(session, parsed.reviews, is_new=is_new)
+    index_decision(session, parsed)  # Linked identities (issue 15).
 
     if session.user is not None:
         session.user.recompute()

@@ -8,6 +8,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from users.sync import sync_users_after_run
 from verifications.didit.client import DiditClient
 from verifications.models import SyncRunStatus
 from verifications.sync import SyncLocked, sync_sessions
@@ -41,9 +42,10 @@ class Command(BaseCommand):
             self.stdout.write(f"\r{done}{of} sessions, {rate:.1f}/s", ending="")
             self.stdout.flush()
 
+        client = DiditClient.from_settings()
         try:
             run = sync_sessions(
-                DiditClient.from_settings(),
+                client,
                 since=since,
                 vendor_data=vendor_data,
                 session_id=session_id,
@@ -55,9 +57,12 @@ class Command(BaseCommand):
             raise CommandError(f"sync_didit: {exc}", returncode=2) from None
         if tty:
             self.stdout.write("")
-        self.stdout.write(f"sync_didit: {run.summary()}")
+        users = sync_users_after_run(client, run)  # Didit's User records (users/sync.py).
+        self.stdout.write(f"sync_didit: {run.summary()}; {users.summary()}")
         if run.status != SyncRunStatus.SUCCEEDED:
             raise CommandError(f"sync_didit: run {run.pk} ended {run.status}", returncode=1)
+        if not users.ok:
+            raise CommandError("sync_didit: Didit's user records were not synced", returncode=1)
 
 
 def _iso_date(value: str) -> date:
