@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
 
@@ -149,7 +150,7 @@ def _ip(session: Any, name: str) -> Any:
 def _has(session: Any, relation: str) -> bool:
     try:
         return getattr(session, relation) is not None
-    except Exception:  # RelatedObjectDoesNotExist: the decision had no such part.
+    except ObjectDoesNotExist:  # The decision had no such part.
         return False
 
 

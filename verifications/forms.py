@@ -180,3 +180,39 @@ class DispositionForm(forms.Form):
 
     def clean_note(self) -> str:
         return self.cleaned_data["note"].strip()
+
+
+# One day by default; Didit's docs set no maximum, ours is 30 days.
+SHARE_TTL_DEFAULT = 24 * 60 * 60
+SHARE_TTL_MAX = 30 * 24 * 60 * 60
+SHARE_TOKEN_MAX_LENGTH = 8192
+
+
+class ShareForm(forms.Form):
+    """Share a finished session with a partner application (reusable KYC)."""
+
+    ttl_in_seconds = forms.IntegerField(
+        label="Valid for (seconds)",
+        min_value=60,
+        max_value=SHARE_TTL_MAX,
+        initial=SHARE_TTL_DEFAULT,
+    )
+    for_application_id = forms.CharField(
+        label="Only for application (optional)", max_length=255, required=False, strip=True
+    )
+
+
+class ImportSharedForm(forms.Form):
+    """Import a session a partner shared with us, by its share token."""
+
+    share_token = forms.CharField(
+        max_length=SHARE_TOKEN_MAX_LENGTH, strip=True, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    workflow_id = forms.CharField(label="Workflow", max_length=64, required=False, strip=True)
+    # Whole, never shortened: a cut vendor_data would name another person.
+    vendor_data = forms.CharField(
+        label="Vendor data (our id for the person)", max_length=1000, required=False, strip=True
+    )
+    trust_review = forms.BooleanField(
+        label="Trust the partner's review (keep its status instead of In Review)", required=False
+    )

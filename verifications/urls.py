@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import queue, reports, session
+from .views import queue, reports, session, sharing
 
 app_name = "verifications"
 
 urlpatterns = [
     path("", queue.session_list, name="session-list"),
     path("export.csv", queue.session_export, name="session-export"),
+    # Before the session pages: "import" is not a session id.
+    path("import/", sharing.session_import, name="session-import"),
     path("<str:session_id>/", session.session_detail, name="session-detail"),
+    path("<str:session_id>/share/", sharing.session_share, name="session-share"),
     # PDF reports: Didit's own (streamed through) and our compliance report.
     path("<str:session_id>/pdf/", reports.session_didit_pdf, name="session-didit-pdf"),
     path("<str:session_id>/report.pdf", reports.session_report, name="session-report"),

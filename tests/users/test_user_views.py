@@ -110,7 +110,7 @@ def test_user_page_runs_the_same_queries_whatever_the_number_of_sessions(sandbox
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
-    assert counts[1] <= 12
+    assert counts[1] <= 14  # + linked identities: two indexed queries
 
 
 def test_user_page_escapes_text_from_didit(sandbox, viewer_client):

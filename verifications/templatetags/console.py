@@ -55,7 +55,7 @@ SESSION_ROW = (
     "<td>{country}</td>"
     '<td class="num">{score}</td>'
     '<td class="num">{hits}</td>'
-    '<td class="truncate mono">{vendor_data}</td>'
+    '<td class="truncate mono">{vendor_link}</td>'
     '<td class="mono nowrap"><a href="{url}" title="{session_id}">{short_id}</a></td></tr>'
 )
 NO_VALUE = SafeString('<span class="muted">–</span>')
@@ -69,7 +69,10 @@ def session_rows(sessions: Iterable) -> SafeString:
     """The queue's ``<tr>`` rows for ``sessions`` (loaded with the queue's ``LIST_FIELDS``)."""
     marker = "session-id-marker"
     head, tail = reverse("verifications:session-detail", args=[marker]).split(marker)
-    return format_html_join("\n", SESSION_ROW, (_row(s, head, tail) for s in sessions))
+    user_head, user_tail = reverse("users:user-detail", args=[marker]).split(marker)
+    return format_html_join(
+        "\n", SESSION_ROW, (_row(s, head, tail, user_head, user_tail) for s in sessions)
+    )
 
 
 def _shorten(text: str, length: int) -> str:
@@ -77,7 +80,7 @@ def _shorten(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
+def _row(session, url_head: str, url_tail: str, user_head: str, user_tail: str) -> dict:
     return {
         "created": timezone.localtime(session.created_at).strftime("%Y-%m-%d %H:%M"),
         "badge": status_badge(session.status),
@@ -92,10 +95,26 @@ def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
             if session.aml_total_hits
             else NO_HITS
         ),
-        "vendor_data": session.vendor_data,
+        "vendor_link": (
+            format_html(
+                '<a href="{}" title="This person\'s page">{}</a>',
+                user_head + quote(session.vendor_data, safe=URL_SAFE + "/") + user_tail,
+                session.vendor_data,
+            )
+            if session.vendor_data
+            else ""
+        ),
         "session_id": session.session_id,
         "short_id": _shorten(session.session_id, 13),
     }
+
+
+@register.filter
+def user_url(vendor_data: object) -> str:
+    """The person's page for a vendor_data (any characters, "/" included), or ""."""
+    if not vendor_data:
+        return ""
+    return reverse("users:user-detail", args=[str(vendor_data)])
 
 
 @register.filter
