@@ -55,6 +55,9 @@ def everyone(outcomes: dict[str, str]) -> dict[str, dict[str, str]]:
 CONSOLE_READ = rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ)
 # Console writes: reviewers and admins (who hold every permission); never viewers.
 CONSOLE_WRITE = rule(outsider=REFUSED_WRITE, viewer=REFUSED_WRITE, reviewer=WRITE, admin=WRITE)
+_REFUSED_FORM = {"GET": FORBIDDEN, "POST": FORBIDDEN}
+_FORM = {"GET": PAGE, "POST": OK}
+CONSOLE_FORM = rule(outsider=_REFUSED_FORM, viewer=_REFUSED_FORM, reviewer=_FORM, admin=_FORM)
 LOGGED_IN_READ = rule(outsider=READ, viewer=READ, reviewer=READ, admin=READ)
 ACCOUNT_FORM = {"GET": PAGE, "POST": PAGE}  # an empty POST shows the form's errors
 # The admin site: only the admin persona; everyone else is sent to the admin's login page.
@@ -103,6 +106,9 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "users:user-detail": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-report": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-reverify": CONSOLE_WRITE,
+    # Reusable KYC (issue 15): a form page and its POST, for reviewers and admins only.
+    "verifications:session-share": CONSOLE_FORM,
+    "verifications:session-import": CONSOLE_FORM,
     # Didit's webhooks: public, authenticated by their HMAC signature alone.
     "didit-webhook": everyone({"GET": NOT_ALLOWED, "POST": REJECTED}),
 }

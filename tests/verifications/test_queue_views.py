@@ -232,7 +232,8 @@ def test_each_row_shows_every_column_escaped_and_links_to_the_session(viewer_cli
         "ES&lt;",
         "73",  # rounded half up, as the floatformat filter does
         "<strong>3</strong>",
-        "&lt;vendor&gt;",
+        # The person's page, the vendor data quoted in the URL and escaped in the text.
+        '<a href="/users/%3Cvendor%3E/" title="All sessions of this person">&lt;vendor&gt;</a>',
         f'<a href="{odd_url}" title="{escape(odd.session_id)}">id with spac…</a>',
     ]
     plain_url = reverse("verifications:session-detail", args=[plain.session_id])

@@ -97,7 +97,7 @@ def _row(session, url_head: str, url_tail: str, user_head: str, user_tail: str) 
         ),
         "vendor_link": (
             format_html(
-                '<a href="{}" title="This person\'s page">{}</a>',
+                '<a href="{}" title="All sessions of this person">{}</a>',
                 user_head + quote(session.vendor_data, safe=URL_SAFE + "/") + user_tail,
                 session.vendor_data,
             )
