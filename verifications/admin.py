@@ -14,6 +14,8 @@ from collections import Counter
 from django.contrib import admin, messages
 from django.db import connections
 from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import get_valid_filename
 
 from .audit import record
@@ -187,6 +189,14 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
         ReviewInline,
     )
     actions = ("resync_selected", "download_didit_pdf")
+    readonly_fields = ("person_page",)
+
+    @admin.display(description="Person (console page)")
+    def person_page(self, obj: VerificationSession) -> str:
+        if not obj.vendor_data:
+            return "—"
+        url = reverse("users:user-detail", args=[obj.vendor_data])
+        return format_html('<a href="{}">{}</a>', url, obj.vendor_data)
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         # The queue's search: each term served by an index on SQLite and PostgreSQL. Django's

@@ -10,6 +10,8 @@ from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from users.history import FLAG_LABELS, flag_filter
+
 from .models import Disposition, SessionStatus
 from .search import session_search
 
@@ -67,6 +69,12 @@ class QueueFilterForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": "e.g. AML:In Review"}),
+    )
+    # The person's history flags (users/history.py), issue 15.
+    history = forms.ChoiceField(
+        label="Person's history",
+        choices=[("", "Any"), *FLAG_LABELS.items()],
+        required=False,
     )
     page = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
@@ -127,6 +135,8 @@ class QueueFilterForm(forms.Form):
         if data.get("feature"):
             name, status = data["feature"]
             sessions = sessions.filter(**{f"feature_statuses__{name}": status})
+        if data.get("history"):
+            sessions = sessions.filter(flag_filter(data["history"], prefix="user__"))
         if data.get("q"):
             sessions = sessions.filter(session_search(data["q"], connections[sessions.db].vendor))
         return sessions

@@ -62,6 +62,30 @@ def index_decision(session: VerificationSession, parsed: Any) -> None:
     index_identifiers(session, pairs)
 
 
+def reindex_all(*, batch_size: int = 500) -> int:
+    """Index every synced session again (after this feature's migration, or a rule change).
+    Reads the stored decisions in id order, one batch in memory at a time."""
+    from .sync.parse import DecisionError, parse_decision
+
+    done, last_pk = 0, 0
+    while True:
+        batch = list(
+            VerificationSession.objects.filter(pk__gt=last_pk, synthetic=False)
+            .order_by("pk")
+            .only("pk", "session_id", "decision")[:batch_size]
+        )
+        if not batch:
+            return done
+        for session in batch:
+            try:
+                parsed = parse_decision(session.decision)
+            except DecisionError:
+                continue
+            index_decision(session, parsed)
+            done += 1
+        last_pk = batch[-1].pk
+
+
 def index_identifiers(session: VerificationSession, pairs: set[tuple[str, str]]) -> None:
     """Replace the session's identifier rows with ``pairs`` (two queries; none if equal)."""
     stored = set(session.identifiers.values_list("kind", "value"))

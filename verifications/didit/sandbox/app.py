@@ -73,6 +73,8 @@ class Sandbox:
         self.calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
         self.used_share_jtis: set[str] = set()
+        # (operation, raw body) of every write request, for tests that check what Didit got.
+        self.received: list[tuple[str, bytes]] = []
         self.webhook_deliveries: list = []
         self.webhooks = None
         if cfg.webhook_url and cfg.webhook_secret:
@@ -152,6 +154,9 @@ class Sandbox:
                 {"Allow": ", ".join(sorted(methods))},
             )
         self.count(operation)
+        if request.method != "GET":
+            with self._calls_lock:
+                self.received.append((operation, request.body))
         request.params = params
         request.version = f"v{params.get('v', '3')}"
         try:

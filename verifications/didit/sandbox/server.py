@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import traceback
@@ -117,6 +118,13 @@ class SandboxServer:
     @property
     def calls(self):
         return self.sandbox.calls
+
+    def received(self, operation: str) -> list[dict]:
+        """The JSON bodies of the write requests of one operation ("create", "share",
+        "import_shared", ...), oldest first, exactly as sent."""
+        with self.sandbox._calls_lock:
+            bodies = [body for name, body in self.sandbox.received if name == operation]
+        return [json.loads(body) if body.strip() else {} for body in bodies]
 
     @property
     def webhook_deliveries(self) -> list:
