@@ -16,6 +16,10 @@ from verifications.didit.client import CreatedSession, DiditClient
 from verifications.models import AuditAction
 
 
+class ReverificationRefused(Exception):
+    """The console refuses to ask Didit (``str()`` says why); nothing was sent or recorded."""
+
+
 def start_reverification(
     *,
     didit_user: DiditUser,
@@ -34,6 +38,11 @@ def start_reverification(
     ``DiditError`` (nothing recorded) when Didit refuses or cannot be reached. The new session
     reaches our database with the next sync or webhook, like any other.
     """
+    if _stored_shortened(didit_user):
+        raise ReverificationRefused(
+            "This person's vendor data was stored shortened, so it cannot be sent to Didit as "
+            "Didit knows it: no session was created. Start the re-verification in Didit's console."
+        )
     client = client or DiditClient.from_settings()
     callback = settings.DIDIT_CALLBACK_URL or None
     created = client.create_session(
@@ -60,6 +69,18 @@ def start_reverification(
         },
     )
     return created
+
+
+def _stored_shortened(didit_user: DiditUser) -> bool:
+    """Whether Didit's vendor_data (in the latest decision) differs from ours: a column cut
+    it. Sending ours would start a session for somebody else."""
+    decision = (
+        didit_user.sessions.order_by("-created_at", "-id")
+        .values_list("decision", flat=True)
+        .first()
+    )
+    sent = decision.get("vendor_data") if isinstance(decision, dict) else None
+    return isinstance(sent, str) and sent != didit_user.vendor_data
 
 
 def reverification_initial(sessions: Sequence[Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from verifications.views.reports import pdf_attachment, refresh_expiring_media
 from .forms import ReverificationForm
 from .history import attempt_diff, flags_of, pick_attempts
 from .models import DiditUser
-from .services import reverification_initial, start_reverification
+from .services import ReverificationRefused, reverification_initial, start_reverification
 
 VIEW_USERS = ("users.view_didituser", "verifications.view_verificationsession")
 START_REVERIFICATION = "users.start_reverification"
@@ -82,7 +82,7 @@ def user_reverify(request: HttpRequest, vendor_data: str) -> HttpResponse:
                 actor=request.user,
                 request=request,
             )
-        except FormTokenError as error:
+        except (FormTokenError, ReverificationRefused) as error:
             didit_error = str(error)
         except DiditError as error:
             didit_error = reverification_refused(error)
