@@ -48,7 +48,12 @@ def user_report(request: HttpRequest, vendor_data: str) -> HttpResponse:
     sessions = list(history)
     if refresh_expiring_media(sessions):
         sessions = list(history.all())
-    data = render_user_report(didit_user, generated_by=request.user, sessions=sessions)
+    data = render_user_report(
+        didit_user,
+        generated_by=request.user,
+        sessions=sessions,
+        console_url=request.build_absolute_uri("/")[:-1],
+    )
     audit.record(
         request,
         action=AuditAction.REPORT_PDF,

@@ -161,14 +161,17 @@ def render_session_report(
     *,
     generated_by,
     generated_at: datetime | None = None,
+    console_url: str = "",
 ) -> bytes:
-    """One session's compliance report. Pass a session from ``report_sessions()``."""
+    """One session's compliance report. Pass a session from ``report_sessions()``;
+    ``console_url`` (scheme and host) makes the vendor data a link to the person's page."""
     return render_pdf(
         "verifications/session_report.html",
         {
             "session": session,
             "generated_by": generated_by,
             "generated_at": generated_at or timezone.now(),
+            "console_url": console_url,
         },
     )
 
@@ -179,6 +182,7 @@ def render_user_report(
     generated_by,
     generated_at: datetime | None = None,
     sessions: Iterable[VerificationSession] | None = None,
+    console_url: str = "",
 ) -> bytes:
     """A person's whole history: every session, oldest first, each as in the session report."""
     if sessions is None:
@@ -193,6 +197,7 @@ def render_user_report(
             "synced_at": max(synced) if synced else None,
             "generated_by": generated_by,
             "generated_at": generated_at or timezone.now(),
+            "console_url": console_url,
         },
     )
 

@@ -66,7 +66,9 @@ def session_report(request: HttpRequest, session_id: str) -> HttpResponse:
     session = get_object_or_404(report_sessions(), session_id=session_id)
     if refresh_expiring_media([session]):
         session = report_sessions().get(pk=session.pk)
-    data = render_session_report(session, generated_by=request.user)
+    data = render_session_report(
+        session, generated_by=request.user, console_url=request.build_absolute_uri("/")[:-1]
+    )
     audit.record(
         request,
         action=AuditAction.REPORT_PDF,
