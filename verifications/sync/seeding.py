@@ -27,16 +27,19 @@ from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from users.history import HISTORY_COLUMNS, history_flags
 from users.models import DiditUser, summarise_sessions
 from verifications.didit.sandbox.config import SandboxConfig
 from verifications.didit.sandbox.data import Session, SessionStore
 from verifications.didit.sandbox.items import Context
 from verifications.didit.sandbox.media import MediaSigner
 from verifications.didit.sandbox.render import decision as render_decision
+from verifications.linking import identifiers_from
 from verifications.models import (
     AmlHit,
     Review,
     ReviewSource,
+    SessionIdentifier,
     SessionWarning,
     SyncRun,
     VerificationSession,
@@ -129,7 +132,7 @@ def clear_synthetic() -> int:
         .distinct()
     )
     with transaction.atomic():
-        for model in CHILD_MODELS:
+        for model in (*CHILD_MODELS, SessionIdentifier):
             # No cascade below these rows: Django deletes them in one statement each.
             model.objects.filter(session__synthetic=True).delete()
         # Their children are gone: skip Django's cascade collection, which would load every
@@ -222,10 +225,25 @@ def _insert_sessions(batch: list[ParsedDecision], result: SeedResult) -> None:
             )
     for model, rows in children.items():
         model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    _insert_identifiers(sessions, batch)  # Linked identities, as the sync's index_decision.
     result.sessions += len(sessions)
     result.hits += len(children[AmlHit])
     result.warnings += len(children[SessionWarning])
     result.reviews += len(children[Review])
+
+
+def _insert_identifiers(sessions: list[VerificationSession], batch: list[ParsedDecision]) -> None:
+    rows = [
+        SessionIdentifier(session=session, kind=kind, value=value)
+        for session, parsed in zip(sessions, batch, strict=True)
+        for kind, value in identifiers_from(
+            session_id=session.session_id,
+            decision=parsed.raw,
+            document=parsed.document,
+            ip_analysis=parsed.ip_analysis,
+        )
+    ]
+    SessionIdentifier.objects.bulk_create(rows, batch_size=BATCH_SIZE)
 
 
 def _session(parsed: ParsedDecision, now) -> VerificationSession:
@@ -241,6 +259,11 @@ def _session(parsed: ParsedDecision, now) -> VerificationSession:
     )
 
 
+def _summary(rows: list[tuple]) -> dict:
+    """What ``DiditUser.recompute`` stores: the summary and the history flags."""
+    return {**summarise_sessions(row[:4] for row in rows), **history_flags(rows)}
+
+
 def _insert_users(vendors: list[str]) -> int:
     """Create these users, summarised from their seeded sessions, and link the sessions.
 
@@ -253,10 +276,17 @@ def _insert_users(vendors: list[str]) -> int:
     rows = (
         VerificationSession.objects.filter(synthetic=True, vendor_data__in=vendors)
         .order_by("vendor_data", "created_at", "id")
-        .values_list("vendor_data", "created_at", "status", "feature_statuses", "full_name")
+        .values_list(
+            "vendor_data",
+            "created_at",
+            "status",
+            "feature_statuses",
+            "full_name",
+            *HISTORY_COLUMNS,
+        )
     )
     users = [
-        DiditUser(vendor_data=vendor_data, **summarise_sessions(row[1:] for row in group))
+        DiditUser(vendor_data=vendor_data, **_summary([row[1:] for row in group]))
         for vendor_data, group in groupby(rows, key=lambda row: row[0])
         if vendor_data not in existing
     ]
