@@ -16,8 +16,7 @@ from django.db import models
 class DiditUser(models.Model):
     """One verified person as Didit knows them (one per ``vendor_data``)."""
 
-    # Any length: the customer's own id, never shortened (a shortened one names someone else).
-    vendor_data = models.TextField(unique=True)
+    vendor_data = models.CharField(max_length=255, unique=True)
     full_name = models.CharField(max_length=255, blank=True, help_text="Latest known name.")
     # Latest status per feature across the user's sessions, e.g. {"AML": "In Review"}.
     features = models.JSONField(default=dict, blank=True)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from verifications.didit.errors import DiditAuthError, DiditError, DiditNotFound
+from verifications.sync.parse import MAX_VENDOR_DATA
 
 from .models import DiditUser
 
@@ -41,7 +42,7 @@ class UserSyncResult:
             f"{self.unchanged} unchanged"
         )
         if self.skipped:
-            text += f", {self.skipped} not found at Didit"
+            text += f", {self.skipped} skipped (not found at Didit, or unusable)"
         return f"{text}; stopped: {self.error}" if self.error else text
 
 
@@ -98,10 +99,14 @@ def _one_by_one(client: Any, names: Iterable[str], result: UserSyncResult) -> It
 
 
 def _store(records: list[dict], result: UserSyncResult) -> None:
+    # A vendor_data longer than our column is never cut (it would name someone else): the
+    # sync refuses such sessions too, so there is no page for it here.
     usable = [
         record
         for record in records
-        if isinstance(record, dict) and isinstance(record.get("vendor_data"), str)
+        if isinstance(record, dict)
+        and isinstance(record.get("vendor_data"), str)
+        and 0 < len(record["vendor_data"]) <= MAX_VENDOR_DATA
     ]
     result.listed += len(records)
     result.skipped += len(records) - len(usable)

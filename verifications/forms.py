@@ -14,6 +14,7 @@ from users.history import FLAG_LABELS, flag_filter
 
 from .models import Disposition, SessionStatus
 from .search import session_search
+from .sync.parse import MAX_VENDOR_DATA
 
 COMMENT_MAX_LENGTH = 10_000
 SEARCH_MAX_LENGTH = 200
@@ -219,9 +220,13 @@ class ImportSharedForm(forms.Form):
         max_length=SHARE_TOKEN_MAX_LENGTH, strip=True, widget=forms.Textarea(attrs={"rows": 3})
     )
     workflow_id = forms.CharField(label="Workflow", max_length=64, required=False, strip=True)
-    # Whole, never shortened: a cut vendor_data would name another person.
+    # Whole, never shortened: a cut vendor_data would name another person. Longer than our
+    # columns hold, the imported session could not be synced: refused before asking Didit.
     vendor_data = forms.CharField(
-        label="Vendor data (our id for the person)", max_length=1000, required=False, strip=True
+        label="Vendor data (our id for the person)",
+        max_length=MAX_VENDOR_DATA,
+        required=False,
+        strip=True,
     )
     trust_review = forms.BooleanField(
         label="Trust the partner's review (keep its status instead of In Review)", required=False

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from tests.sandbox import fast_client, point_settings_at, sync_all
@@ -267,12 +267,12 @@ ODD_VENDOR_DATA = [
     "customer+kyc@example.com",
     "with a space",
     "Ünïcødé 名前 Иван",
-    "x" * 300,
+    "y" * 255,
 ]
 
 
 @pytest.mark.parametrize(
-    "vendor_data", ODD_VENDOR_DATA, ids=["slash", "plus", "space", "utf8", "long"]
+    "vendor_data", ODD_VENDOR_DATA, ids=["slash", "plus", "space", "utf8", "longest"]
 )
 def test_odd_vendor_data_links_work_and_reach_didit_whole(
     didit_sandbox, settings, reviewer_client, vendor_data
@@ -284,27 +284,36 @@ def test_odd_vendor_data_links_work_and_reach_didit_whole(
     )
     call_command("sync_didit", "--session", created.session_id, stdout=io.StringIO())
     session = VerificationSession.objects.get(session_id=created.session_id)
-    # Whole where the column allows it (see the last assertion for where it does not).
-    stored = session.user.vendor_data
-    assert stored in (vendor_data, vendor_data[:255])
+    assert session.user.vendor_data == vendor_data
 
     queue = reviewer_client.get(reverse("verifications:session-list")).content.decode()
-    page = reviewer_client.get(detail_url(stored))
+    page = reviewer_client.get(detail_url(vendor_data))
     session_page = reviewer_client.get(
         reverse("verifications:session-detail", args=[session.session_id])
     ).content.decode()
 
     assert page.status_code == 200
-    assert page.context["didit_user"].vendor_data == stored
-    assert f'href="{detail_url(stored)}"' in queue
-    assert detail_url(stored) in session_page
-    # A re-verification sends the vendor_data whole, never shortened: or, where our copy of
-    # it was cut to a column's length, refuses with a clear message and sends nothing.
+    assert page.context["didit_user"].vendor_data == vendor_data
+    assert f'href="{detail_url(vendor_data)}"' in queue
+    assert detail_url(vendor_data) in session_page
+    # A re-verification sends the vendor_data whole.
     didit_sandbox.change_status(created.session_id, "Approved")
     data = reverification_post(reviewer_client, session.user, workflow_id=workflow)
-    response = reviewer_client.post(reverify_url(session.user.vendor_data), data, follow=True)
-    if stored == vendor_data:
-        assert didit_sandbox.received("create")[-1]["vendor_data"] == vendor_data
-    else:
-        assert len(didit_sandbox.received("create")) == 1  # the test's own
-        assert "shortened" in response.content.decode()
+    reviewer_client.post(reverify_url(vendor_data), data)
+    assert didit_sandbox.received("create")[-1]["vendor_data"] == vendor_data
+
+
+def test_a_vendor_data_longer_than_the_columns_is_refused_never_cut(
+    didit_sandbox, settings, reviewer_client
+):
+    point_settings_at(didit_sandbox, settings)
+    workflow = next(iter(didit_sandbox.workflows.values()))
+    long_vendor = "z" * 300
+    fast_client(didit_sandbox).create_session(vendor_data=long_vendor, workflow_id=workflow)
+
+    with pytest.raises(CommandError):
+        call_command("sync_didit", "--full", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert not DiditUser.objects.filter(vendor_data__startswith="zzz").exists()
+    assert reviewer_client.get(detail_url(long_vendor)).status_code == 404
+    assert reviewer_client.get(detail_url(long_vendor[:255])).status_code == 404

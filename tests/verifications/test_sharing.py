@@ -180,10 +180,10 @@ def test_didit_down_on_import_records_nothing(sandbox, reviewer_client):
 
 
 def test_import_vendor_data_over_the_limit_is_a_clear_error(sandbox, reviewer_client):
-    response = reviewer_client.post(IMPORT_URL, {"share_token": "t", "vendor_data": "v" * 1001})
+    response = reviewer_client.post(IMPORT_URL, {"share_token": "t", "vendor_data": "v" * 256})
 
     assert response.status_code == 400
-    assert "at most 1000 characters" in response.content.decode()
+    assert "at most 255 characters" in response.content.decode()
     assert sandbox.calls["import_shared"] == 0
 
 

@@ -50,9 +50,4 @@ class Migration(migrations.Migration):
             name='last_approved_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
-        migrations.AlterField(
-            model_name='didituser',
-            name='vendor_data',
-            field=models.TextField(unique=True),
-        ),
     ]
