@@ -209,7 +209,7 @@ def test_download_didit_pdf_reports_didit_refusing(admin_client, synced):
         pytest.skip("no unfinished session in this sandbox")
     response = run_action(admin_client, "download_didit_pdf", [session])
     assert response.status_code == 302
-    assert messages_of(response)[0].startswith("Didit's PDF is unavailable")
+    assert messages_of(response)[0].startswith("Didit has no PDF report for this session")
 
 
 # --- Scale ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from verifications.deliveries import DiditUnreachable, accept_delivery
-from verifications.didit.client import DiditClient
+from verifications.services import didit_client
 from verifications.webhooks import MAX_BODY_BYTES, WebhookRejected, verify_delivery
 
 logger = logging.getLogger(__name__)
@@ -38,11 +38,6 @@ def didit_webhook(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"detail": "Didit unreachable; retry later."}, status=503)
     logger.info("webhook %s for session %s: %s", event.webhook_type, event.session_id, outcome)
     return JsonResponse({"detail": "ok", "outcome": outcome}, status=200)
-
-
-def didit_client() -> DiditClient:
-    """The client deliveries re-sync through (a seam for tests)."""
-    return DiditClient.from_settings()
 
 
 def _declared_length(request: HttpRequest) -> int:
