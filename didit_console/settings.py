@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "axes",
     "verifications",
     "users",
+    # Development tooling (manage.py demo, seed_sessions): no models, nothing served.
+    "devtools",
 ]
 
 MIDDLEWARE = [
