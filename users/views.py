@@ -18,15 +18,16 @@ from verifications.views.reports import pdf_attachment
 
 from .forms import ReverificationForm
 from .models import DiditUser
+from .roles import START_REVERIFICATION, VIEW_SESSIONS, VIEW_USERS
 from .services import start_reverification
 
-VIEW_USERS = ("users.view_didituser", "verifications.view_verificationsession")
-START_REVERIFICATION = "users.start_reverification"
+# A person's page shows their sessions too.
+VIEW_USER_PAGE = (VIEW_USERS, VIEW_SESSIONS)
 
 
 @require_GET
 @login_required
-@permission_required(VIEW_USERS, raise_exception=True)
+@permission_required(VIEW_USER_PAGE, raise_exception=True)
 def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
     context = user_page_context(request, didit_user)
@@ -36,7 +37,7 @@ def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required(VIEW_USERS, raise_exception=True)
+@permission_required(VIEW_USER_PAGE, raise_exception=True)
 def user_report(request: HttpRequest, vendor_data: str) -> HttpResponse:
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
     history = report_sessions().filter(user=didit_user).order_by("created_at", "id")

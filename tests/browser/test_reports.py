@@ -7,11 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from tests.sandbox import sync_all
+from users.roles import grant_role_permissions
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 
 from .conftest import screenshot
@@ -21,16 +21,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(autouse=True)
 def roles(transactional_db):
-    """The roles' permissions, as users/migrations/0002_roles.py grants them. The live server
-    needs a transactional database, whose flush between tests empties the groups the
-    migration filled; the personas would then log in without permissions."""
-    ours = Permission.objects.filter(content_type__app_label__in=["verifications", "users"])
-    view = list(ours.filter(codename__startswith="view_"))
-    extra = list(
-        ours.filter(codename__in=["review_session", "dispose_aml_hit", "start_reverification"])
-    )
-    for name, permissions in {"viewer": view, "reviewer": view + extra}.items():
-        Group.objects.get_or_create(name=name)[0].permissions.add(*permissions)
+    """The roles, as ``migrate`` makes them. The live server needs a transactional database,
+    whose flush between tests empties the groups; the personas would then log in without
+    permissions."""
+    grant_role_permissions()
 
 
 @pytest.fixture

@@ -15,13 +15,14 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from users.roles import VIEW_SESSIONS
+
 from .. import audit
 from ..forms import QueueFilterForm
 from ..models import AuditAction, SessionStatus, VerificationSession
 
 PAGE_SIZE = 50
 ALL_COUNTS_CACHE_KEY = "queue:status-counts"
-VIEW_PERMISSION = "verifications.view_verificationsession"
 CSV_COLUMNS = (
     "session_id",
     "session_number",
@@ -42,7 +43,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 @require_GET
 @login_required
-@permission_required(VIEW_PERMISSION, raise_exception=True)
+@permission_required(VIEW_SESSIONS, raise_exception=True)
 def session_list(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     context = {"form": form, "sessions": [], "counts": [], "total": 0}
@@ -141,7 +142,7 @@ def _query_without(request: HttpRequest, *names: str) -> str:
 
 @require_GET
 @login_required
-@permission_required(VIEW_PERMISSION, raise_exception=True)
+@permission_required(VIEW_SESSIONS, raise_exception=True)
 def session_export(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     if not form.is_valid():

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from users.roles import VIEW_SESSIONS
 from verifications import audit
 from verifications.didit.errors import DiditError
 from verifications.models import AuditAction, VerificationSession
@@ -24,8 +25,6 @@ from verifications.services import (
 )
 
 logger = logging.getLogger(__name__)
-
-VIEW_SESSIONS = "verifications.view_verificationsession"
 
 
 @require_GET
