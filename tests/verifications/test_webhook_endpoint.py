@@ -58,14 +58,6 @@ def post(client, body: bytes, headers: dict):
     return client.post(URL, data=body, content_type="application/json", headers=headers)
 
 
-@pytest.fixture
-def synced(db, didit_sandbox, didit_settings):
-    """A sandbox whose 30 sessions are all in our database."""
-    didit_settings(didit_sandbox)
-    sync_sessions(fast_client(didit_sandbox), full=True)
-    return didit_sandbox
-
-
 def a_session(server, *, not_status: str = "Declined") -> str:
     for session_id in server.session_ids():
         if server.decision(session_id)["status"] != not_status:

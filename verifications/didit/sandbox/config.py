@@ -73,6 +73,9 @@ class SandboxConfig:
     decision_shape: str = "native"
     anchor: datetime | None = None
     log_requests: bool = False
+    # Signs media URLs; random per server unless set. Two servers with the same seed,
+    # anchor, port and media secret serve the same decisions (a test fixture reuses one sync).
+    media_secret: bytes | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - set(FAULT_KINDS)
