@@ -21,7 +21,7 @@ from functools import cache
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.sandbox import SyncedWorld
 
@@ -29,6 +29,13 @@ pytest_plugins = ["verifications.didit.sandbox.pytest_plugin"]
 
 # Every persona's password, for tests that log in through the real login form.
 PERSONA_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher(django_test_environment):
+    """MD5 for the test run: production's slow hasher is the point there, a cost here."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @cache

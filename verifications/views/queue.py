@@ -65,8 +65,6 @@ def session_list(request: HttpRequest) -> HttpResponse:
     elif not request.htmx:
         # htmx swaps only 2xx answers by default: it gets the errors with a 200.
         status = 400
-    context["query_without_page"] = _query_without(request, "page")
-    context["query_without_status"] = _query_without(request, "status", "page")
     template = "verifications/session_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#session-rows"
@@ -131,13 +129,6 @@ def status_counts(form: QueueFilterForm) -> list[tuple[str, int, bool]]:
 
 def _count_by_status(sessions) -> dict[str, int]:
     return dict(sessions.order_by().values_list("status").annotate(count=Count("id")))
-
-
-def _query_without(request: HttpRequest, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
 
 
 @require_GET

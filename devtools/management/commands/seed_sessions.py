@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from devtools.seeding import SeedRefused, seed_sessions
@@ -36,6 +37,8 @@ class Command(BaseCommand):
     def handle(self, *args, sessions: int, seed: int, force: bool, jobs: int, **options) -> None:
         if sessions < 0:
             raise CommandError("--sessions must be 0 or more.")
+        # A scratch database is often a new one: migrate it first, as the demo does.
+        call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
         tty = self.stdout.isatty()
 
