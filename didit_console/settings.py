@@ -111,6 +111,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "verifications",
     "users",
+    # Development tooling (manage.py demo, seed_sessions): no models, nothing served.
+    "devtools",
 ]
 
 MIDDLEWARE = [

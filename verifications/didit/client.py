@@ -44,7 +44,7 @@ __all__ = [
     "PdfDownload",
 ]
 
-# Statuses Didit accepts in update-status; v3 added Resubmitted (SPEC.md).
+# Statuses Didit accepts in update-status; v3 added Resubmitted (docs/didit-api.md).
 UPDATE_STATUSES = {"v1": ("Approved", "Declined"), "v2": ("Approved", "Declined")}
 UPDATE_STATUSES["v3"] = ("Approved", "Declined", "Resubmitted")
 

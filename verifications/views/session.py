@@ -10,19 +10,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit
-from ..didit.client import DiditClient
 from ..didit.errors import DiditError
 from ..forms import DispositionForm, StatusForm
-from ..media import media_expiring
 from ..models import AmlHit, AuditAction, ReviewSource, VerificationSession
 from ..services import (
     FormTokenError,
     consume_form_token,
+    didit_error_message,
     dispose_aml_hit,
     issue_form_token,
+    refresh_expiring_media,
     update_session_status,
 )
-from ..sync import DecisionError, resync_session
 
 TEMPLATE = "verifications/session_detail.html"
 ONE_TO_ONE = ("document", "face", "aml", "ip_analysis", "user")
@@ -33,19 +32,17 @@ ONE_TO_ONE = ("document", "face", "aml", "ip_analysis", "user")
 @permission_required("verifications.view_verificationsession", raise_exception=True)
 def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
     session = _load(session_id)
-    if media_expiring(session):
-        # Didit's presigned image URLs have expired: fetch fresh ones rather than show
-        # broken images. If Didit cannot be reached, show what we have and say so.
-        try:
-            resync_session(_page_client(), session.session_id, refresh_media=True)
-        except (DiditError, DecisionError):
-            messages.warning(
-                request,
-                "Didit could not be reached to refresh this session's images; "
-                "they may not load. Reload the page to try again.",
-            )
-        else:
-            session = _load(session_id)
+    # Didit's presigned image URLs expire: fetch fresh ones rather than show broken images.
+    # If Didit cannot be reached, show what we have and say so.
+    media = refresh_expiring_media([session])
+    if media.failed:
+        messages.warning(
+            request,
+            "Didit could not be reached to refresh this session's images; "
+            "they may not load. Reload the page to try again.",
+        )
+    elif media.refreshed:
+        session = _load(session_id)
     audit.record(
         request, action=AuditAction.PII_VIEW, object_type="session", object_id=session.session_id
     )
@@ -81,7 +78,7 @@ def session_status(request: HttpRequest, session_id: str) -> HttpResponse:
         except FormTokenError as error:
             messages.warning(request, str(error))
         except DiditError as error:
-            messages.error(request, _didit_message(error, "change the status"))
+            messages.error(request, didit_error_message(error, doing="change the status"))
             failed_status = 502
         else:
             messages.success(request, f"Session {data['new_status'].lower()}.")
@@ -138,11 +135,6 @@ def _form_errors_to_messages(request: HttpRequest, form) -> None:
         label = form.fields[name].label or name.replace("_", " ") if name in form.fields else ""
         for error in errors:
             messages.error(request, f"{label.capitalize()}: {error}" if label else error)
-
-
-def _page_client() -> DiditClient:
-    # Someone is waiting for the page: one retry at most, and no long Retry-After waits.
-    return DiditClient.from_settings(purpose="interactive")
 
 
 def _load(session_id: str) -> VerificationSession:
@@ -207,9 +199,3 @@ def _disposition_form(request: HttpRequest, hit: AmlHit) -> DispositionForm:
         },
         auto_id=f"id_hit{hit.pk}_%s",
     )
-
-
-def _didit_message(error: DiditError, doing: str) -> str:
-    if error.status is not None and 400 <= error.status < 500 and error.status != 429:
-        return f"Didit refused to {doing}: {error.detail} Nothing was changed here."
-    return f"Didit could not be reached to {doing}; nothing was changed. Try again in a moment."
