@@ -53,7 +53,7 @@ PARTS = [
     ("questionnaire_responses", ("questionnaire",), "Questionnaire", "QUESTIONNAIRE"),
 ]
 # Shown elsewhere on the page (header, timeline, warnings, the AML hits block).
-TOP_LEVEL_SHOWN = {"status", "reviews", "warnings", "features", "decision"}
+TOP_LEVEL_SHOWN = {"status", "reviews", "warnings", "decision"}
 ITEM_SHOWN_ELSEWHERE = {"warnings", "hits"}
 COMPARED = [
     ("first_name", "first_name"),

@@ -124,39 +124,40 @@ def test_concurrent_approve_and_decline_over_50_trials_end_equal_to_didit(
     session = in_review()
 
     for trial in range(50):
-        tokens = [token_of(alice, session), token_of(bob, session)]
-        acked = acks(session)
         sent_before = len(server.requests("update_status"))
-        barrier = threading.Barrier(2)
-        codes: dict[str, int] = {}
-
-        def decide(name, client, token, status, comment):
-            try:
-                barrier.wait(5)
-                data = {"new_status": status, "comment": comment, "form_token": token}
-                data["ack"] = acked
-                codes[name] = client.post(url(session), data).status_code
-            finally:
-                connection.close()
-
-        threads = [
-            threading.Thread(
-                target=decide, args=("a", alice, tokens[0], "Approved", f"ok {trial}")
-            ),
-            threading.Thread(
-                target=decide, args=("b", bob, tokens[1], "Declined", f"no {trial}")
-            ),
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
-
+        codes = race(
+            session,
+            ("a", alice, "Approved", f"ok {trial}"),
+            ("b", bob, "Declined", f"no {trial}"),
+        )
         assert sorted(codes.values()) == [302, 409], (trial, codes)
         assert len(server.requests("update_status")) == sent_before + 1, trial
         session.refresh_from_db()
         assert session.status == server.decision(session.session_id)["status"], trial
         assert session.decision_claimed_at is None
+
+
+def race(session: VerificationSession, *deciders) -> dict[str, int]:
+    """Each (name, client, status, comment) loads the page, then all post at once."""
+    acked = acks(session)
+    tokens = {name: token_of(client, session) for name, client, _s, _c in deciders}
+    barrier = threading.Barrier(len(deciders))
+    codes: dict[str, int] = {}
+
+    def decide(name, client, status, comment):
+        try:
+            barrier.wait(5)
+            data = {"new_status": status, "comment": comment, "form_token": tokens[name]}
+            codes[name] = client.post(url(session), {**data, "ack": acked}).status_code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=decider) for decider in deciders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return codes
 
 
 @pytest.mark.django_db
