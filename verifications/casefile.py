@@ -47,7 +47,7 @@ PARTS = [
     ("poa_verifications", ("poa",), "Proof of address", "POA"),
     ("phone_verifications", ("phone",), "Phone", "PHONE"),
     ("email_verifications", ("email",), "Email", "EMAIL"),
-    ("aml_screenings", ("aml",), "AML screening", "AML"),
+    ("aml_screenings", ("aml",), "AML (screening data)", "AML"),
     ("ip_analyses", ("ip_analysis", "location"), "IP and device", "IP_ANALYSIS"),
     ("database_validations", ("database_validation",), "Database validation", "DATABASE"),
     ("questionnaire_responses", ("questionnaire",), "Questionnaire", "QUESTIONNAIRE"),
