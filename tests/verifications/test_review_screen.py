@@ -293,3 +293,36 @@ def test_the_session_page_has_a_constant_query_count(
 # parts, the PII-view audit entry, hits, reviews, warnings, and the login session saved
 # (SESSION_SAVE_EVERY_REQUEST, in a savepoint): the same for 0 hits or 30.
 QUERIES = 12
+
+
+def test_the_compliance_report_prints_acknowledgements_and_links_vendor_data(reviewer):
+    from django.template.loader import render_to_string
+
+    from verifications.models import Review, ReviewSource
+    from verifications.pdf import report_sessions
+
+    session = make("rep", vendor_data="v-1")
+    common = {"session": session, "source": ReviewSource.CONSOLE, "staff_user": reviewer}
+    Review.objects.create(
+        **common, new_status="Approved", acknowledged_warnings=["DOCUMENT_EXPIRED"]
+    )
+    Review.objects.create(**common, new_status="Declined", comment="never confirmed", pending=True)
+    html_out = render_to_string(
+        "verifications/_report_session.html", {"session": report_sessions().get(pk=session.pk)}
+    )
+    assert "Warnings acknowledged: DOCUMENT_EXPIRED" in html_out
+    assert "never confirmed" not in html_out
+    assert f'href="{reverse("users:user-detail", args=["v-1"])}"' in html_out
+
+
+def test_the_list_rows_name_is_kept_when_the_decision_has_none():
+    from verifications.sync import apply_decision
+
+    decision = {
+        "session_id": "no-name-1",
+        "status": "In Progress",
+        "created_at": "2026-01-05T10:00:00Z",
+        "vendor_data": "user-77",
+    }
+    apply_decision(decision, list_row={"session_id": "no-name-1", "full_name": "Lea Moreau"})
+    assert VerificationSession.objects.get(session_id="no-name-1").full_name == "Lea Moreau"
