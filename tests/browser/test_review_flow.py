@@ -66,7 +66,7 @@ def test_reviewer_filters_the_queue_and_declines_a_session_with_aml_hits(
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("Confirmed sanctions match (browser test)")
     expect(page.locator("#session-status .badge")).to_have_text("Declined")
-    expect(page.locator("#messages")).to_contain_text("Session declined.")
+    expect(page.locator("#decision-outcome")).to_contain_text("Session declined at Didit.")
     expect(page.get_by_label("Comment")).to_have_value("")
     assert page.evaluate("window.notReloaded") is True
 
