@@ -13,7 +13,7 @@ import argparse
 import logging
 from datetime import timedelta
 
-from .scratch import (
+from .harness import (
     get_ok,
     machine,
     measure,

@@ -17,21 +17,28 @@ from verifications.didit.errors import DiditError
 from verifications.linking import linked_identities
 from verifications.models import AuditAction, VerificationSession
 from verifications.pdf import render_user_report, report_sessions
-from verifications.services import FormTokenError, consume_form_token, issue_form_token
-from verifications.views.reports import pdf_attachment, refresh_expiring_media
+from verifications.services import (
+    FormTokenError,
+    consume_form_token,
+    didit_error_message,
+    issue_form_token,
+    refresh_expiring_media,
+)
+from verifications.views.reports import pdf_attachment
 
 from .forms import ReverificationForm
 from .history import attempt_diff, flags_of, pick_attempts
 from .models import DiditUser
+from .roles import START_REVERIFICATION, VIEW_SESSIONS, VIEW_USERS
 from .services import ReverificationRefused, reverification_initial, start_reverification
 
-VIEW_USERS = ("users.view_didituser", "verifications.view_verificationsession")
-START_REVERIFICATION = "users.start_reverification"
+# A person's page shows their sessions too.
+VIEW_USER_PAGE = (VIEW_USERS, VIEW_SESSIONS)
 
 
 @require_GET
 @login_required
-@permission_required(VIEW_USERS, raise_exception=True)
+@permission_required(VIEW_USER_PAGE, raise_exception=True)
 def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
     context = user_page_context(request, didit_user)
@@ -41,19 +48,14 @@ def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required(VIEW_USERS, raise_exception=True)
+@permission_required(VIEW_USER_PAGE, raise_exception=True)
 def user_report(request: HttpRequest, vendor_data: str) -> HttpResponse:
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
     history = report_sessions().filter(user=didit_user).order_by("created_at", "id")
     sessions = list(history)
-    if refresh_expiring_media(sessions):
+    if refresh_expiring_media(sessions).refreshed:
         sessions = list(history.all())
-    data = render_user_report(
-        didit_user,
-        generated_by=request.user,
-        sessions=sessions,
-        console_url=request.build_absolute_uri("/")[:-1],
-    )
+    data = render_user_report(didit_user, generated_by=request.user, sessions=sessions)
     audit.record(
         request,
         action=AuditAction.REPORT_PDF,
@@ -90,7 +92,9 @@ def user_reverify(request: HttpRequest, vendor_data: str) -> HttpResponse:
         except (FormTokenError, ReverificationRefused) as error:
             didit_error = str(error)
         except DiditError as error:
-            didit_error = reverification_refused(error)
+            didit_error = didit_error_message(
+                error, doing="create the session", unchanged="no session was created"
+            )
         else:
             remember_reverification(request, didit_user, created)
             if request.htmx:
@@ -170,14 +174,6 @@ def user_page_context(
         "attempt_diff": attempt_diff(*attempts) if attempts else [],
         "linked_people": linked_identities(didit_user=didit_user),
     }
-
-
-def reverification_refused(error: DiditError) -> str:
-    if error.status in (400, 422) and error.detail:
-        return f"Didit refused to create the session: {error.detail}"
-    if error.status in (401, 403):
-        return "Didit refused to create the session: the console's credentials were not accepted."
-    return "Didit could not be reached, so no session was created; try again in a minute."
 
 
 def _v1_features(features) -> str:

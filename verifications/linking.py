@@ -52,14 +52,26 @@ def identifiers_from(
 
 
 def index_decision(session: VerificationSession, parsed: Any) -> None:
-    """The sync's hook: index one applied decision (a ``sync.parse.ParsedDecision``)."""
-    pairs = identifiers_from(
+    """The sync's hook for a stored session: index its newly applied decision (a
+    ``sync.parse.ParsedDecision``)."""
+    index_identifiers(session, _pairs(session, parsed))
+
+
+def new_identifiers(session: VerificationSession, parsed: Any) -> list[SessionIdentifier]:
+    """The unsaved rows of a session inserted for the first time (bulk inserts)."""
+    return [
+        SessionIdentifier(session=session, kind=kind, value=value)
+        for kind, value in sorted(_pairs(session, parsed))
+    ]
+
+
+def _pairs(session: VerificationSession, parsed: Any) -> set[tuple[str, str]]:
+    return identifiers_from(
         session_id=session.session_id,
         decision=parsed.raw,
         document=parsed.document,
         ip_analysis=parsed.ip_analysis,
     )
-    index_identifiers(session, pairs)
 
 
 def reindex_all(*, batch_size: int = 500) -> int:
@@ -70,7 +82,7 @@ def reindex_all(*, batch_size: int = 500) -> int:
     done, last_pk = 0, 0
     while True:
         batch = list(
-            VerificationSession.objects.filter(pk__gt=last_pk, synthetic=False)
+            VerificationSession.objects.filter(pk__gt=last_pk)
             .order_by("pk")
             .only("pk", "session_id", "decision")[:batch_size]
         )

@@ -152,7 +152,10 @@ def report_sessions() -> QuerySet[VerificationSession]:
     ).prefetch_related(
         "aml_hits",
         "warnings",
-        Prefetch("reviews", queryset=Review.objects.select_related("staff_user")),
+        # A pending review is one Didit has not confirmed here yet: not a review of record.
+        Prefetch(
+            "reviews", queryset=Review.objects.filter(pending=False).select_related("staff_user")
+        ),
     )
 
 
@@ -161,17 +164,14 @@ def render_session_report(
     *,
     generated_by,
     generated_at: datetime | None = None,
-    console_url: str = "",
 ) -> bytes:
-    """One session's compliance report. Pass a session from ``report_sessions()``;
-    ``console_url`` (scheme and host) makes the vendor data a link to the person's page."""
+    """One session's compliance report. Pass a session from ``report_sessions()``."""
     return render_pdf(
         "verifications/session_report.html",
         {
             "session": session,
             "generated_by": generated_by,
             "generated_at": generated_at or timezone.now(),
-            "console_url": console_url,
         },
     )
 
@@ -182,7 +182,6 @@ def render_user_report(
     generated_by,
     generated_at: datetime | None = None,
     sessions: Iterable[VerificationSession] | None = None,
-    console_url: str = "",
 ) -> bytes:
     """A person's whole history: every session, oldest first, each as in the session report."""
     if sessions is None:
@@ -197,7 +196,6 @@ def render_user_report(
             "synced_at": max(synced) if synced else None,
             "generated_by": generated_by,
             "generated_at": generated_at or timezone.now(),
-            "console_url": console_url,
         },
     )
 

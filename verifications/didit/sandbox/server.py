@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import traceback
@@ -119,12 +118,16 @@ class SandboxServer:
     def calls(self):
         return self.sandbox.calls
 
+    def requests(self, operation: str | None = None) -> list[dict]:
+        """The API requests received (``{method, path, operation, body}``), oldest first;
+        only those of ``operation`` (e.g. "update_status") when given."""
+        with self.sandbox.lock:
+            log = list(self.sandbox.request_log)
+        return [entry for entry in log if operation is None or entry["operation"] == operation]
+
     def received(self, operation: str) -> list[dict]:
-        """The JSON bodies of the write requests of one operation ("create", "share",
-        "import_shared", ...), oldest first, exactly as sent."""
-        with self.sandbox._calls_lock:
-            bodies = [body for name, body in self.sandbox.received if name == operation]
-        return [json.loads(body) if body.strip() else {} for body in bodies]
+        """The JSON bodies of one operation's requests ("create", "share", ...), oldest first."""
+        return [entry["body"] or {} for entry in self.requests(operation)]
 
     @property
     def webhook_deliveries(self) -> list:
