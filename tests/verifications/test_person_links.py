@@ -55,5 +55,5 @@ def test_the_pdf_reports_link_the_vendor_data_to_the_person(session, viewer_clie
     response = viewer_client.get(report_url())
 
     data = b"".join(response.streaming_content) if response.streaming else response.content
-    person = "http://testserver" + reverse("users:user-detail", args=[VENDOR_DATA])
-    assert person in pdf_links(data)
+    person = reverse("users:user-detail", args=[VENDOR_DATA])
+    assert any(link.endswith(person) for link in pdf_links(data))

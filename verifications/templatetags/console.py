@@ -58,7 +58,7 @@ SESSION_ROW = (
     "<td>{country}</td>"
     '<td class="num">{score}</td>'
     '<td class="num">{hits}</td>'
-    '<td class="truncate mono">{vendor_link}</td>'
+    '<td class="truncate mono">{vendor_data}</td>'
     '<td class="mono nowrap"><a href="{url}" title="{session_id}">{short_id}</a></td></tr>'
 )
 NO_VALUE = SafeString('<span class="muted">–</span>')
@@ -72,10 +72,7 @@ def session_rows(sessions: Iterable) -> SafeString:
     """The queue's ``<tr>`` rows for ``sessions`` (loaded with the queue's ``LIST_FIELDS``)."""
     marker = "session-id-marker"
     head, tail = reverse("verifications:session-detail", args=[marker]).split(marker)
-    user_head, user_tail = reverse("users:user-detail", args=[marker]).split(marker)
-    return format_html_join(
-        "\n", SESSION_ROW, (_row(s, head, tail, user_head, user_tail) for s in sessions)
-    )
+    return format_html_join("\n", SESSION_ROW, (_row(s, head, tail) for s in sessions))
 
 
 def _shorten(text: str, length: int) -> str:
@@ -83,7 +80,7 @@ def _shorten(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _row(session, url_head: str, url_tail: str, user_head: str, user_tail: str) -> dict:
+def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
     return {
         "created": timezone.localtime(session.created_at).strftime("%Y-%m-%d %H:%M"),
         "badge": status_badge(session.status),
@@ -107,9 +104,7 @@ def _row(session, url_head: str, url_tail: str, user_head: str, user_tail: str) 
 @register.filter
 def user_url(vendor_data: object) -> str:
     """The person's page for a vendor_data (any characters, "/" included), or ""."""
-    if not vendor_data:
-        return ""
-    return reverse("users:user-detail", args=[str(vendor_data)])
+    return _user_url(str(vendor_data)) if vendor_data else ""
 
 
 @register.filter
