@@ -92,6 +92,7 @@ def wipe() -> None:
     from verifications import models as m
 
     for model in (
+        m.SessionIdentifier,
         m.AmlHit,
         m.SessionWarning,
         m.Review,
