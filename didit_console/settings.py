@@ -62,6 +62,8 @@ DIDIT_READ_TIMEOUT = env.float("DIDIT_READ_TIMEOUT", default=30.0)
 DIDIT_RATE_LIMITS = env.str(
     "DIDIT_RATE_LIMITS", default="decision=100/60,pdf=100/60,read=600/60,write=300/60"
 )
+# Days an AML false-positive whitelist entry applies before it must be reviewed again.
+AML_WHITELIST_DAYS = env.int("AML_WHITELIST_DAYS", default=365)
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [

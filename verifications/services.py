@@ -1,4 +1,5 @@
-"""Reviewer writes: Approve/Decline through Didit, AML-hit dispositions, one-time form tokens.
+"""Reviewer writes: Approve/Decline through Didit, one-time form tokens (AML hits:
+services_aml.py).
 
 Each write is atomic and audited. A status change goes to Didit first; our database changes
 only once Didit has confirmed it.
@@ -19,7 +20,6 @@ from django.utils import timezone
 from . import audit
 from .didit.client import DiditClient
 from .models import (
-    AmlHit,
     AuditAction,
     Review,
     ReviewSource,
@@ -121,30 +121,3 @@ def update_session_status(
             locked.user.recompute()
     session.status = new_status
     return review
-
-
-def dispose_aml_hit(
-    *, hit: AmlHit, disposition: str, note: str, actor: Any, request: HttpRequest | None
-) -> AmlHit:
-    """Record a reviewer's verdict on one AML hit (local only: Didit is not told)."""
-    with transaction.atomic():
-        previous = hit.disposition
-        hit.disposition = disposition
-        hit.disposition_note = note
-        hit.disposed_by = actor
-        hit.disposed_at = timezone.now()
-        hit.save(update_fields=["disposition", "disposition_note", "disposed_by", "disposed_at"])
-        audit.record(
-            request,
-            actor=actor,
-            action=AuditAction.AML_DISPOSITION,
-            object_type="session",
-            object_id=hit.session.session_id,
-            detail={
-                "hit_id": hit.hit_id,
-                "previous": previous,
-                "disposition": disposition,
-                "note": note,
-            },
-        )
-    return hit

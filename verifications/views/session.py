@@ -1,4 +1,4 @@
-"""One session: the whole decision, Approve/Decline, and AML-hit dispositions."""
+"""One session: the whole decision and Approve/Decline (AML hits: views/aml.py)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit
 from ..didit.client import DiditClient
 from ..didit.errors import DiditError
-from ..forms import DispositionForm, StatusForm
+from ..forms import StatusForm
 from ..media import media_expiring
-from ..models import AmlHit, AuditAction, ReviewSource, VerificationSession
+from ..models import AuditAction, ReviewSource, VerificationSession
 from ..services import (
     FormTokenError,
     consume_form_token,
-    dispose_aml_hit,
     issue_form_token,
     update_session_status,
 )
 from ..sync import DecisionError, resync_session
+from .aml import aml_section_context
 
 TEMPLATE = "verifications/session_detail.html"
 ONE_TO_ONE = ("document", "face", "aml", "ip_analysis", "user")
@@ -97,42 +96,6 @@ def session_status(request: HttpRequest, session_id: str) -> HttpResponse:
     return render(request, TEMPLATE, context, status=failed_status)
 
 
-@require_POST
-@login_required
-@permission_required("verifications.dispose_aml_hit", raise_exception=True)
-def aml_hit_disposition(request: HttpRequest, session_id: str, hit_pk: int) -> HttpResponse:
-    hit = get_object_or_404(
-        AmlHit.objects.select_related("session"), pk=hit_pk, session__session_id=session_id
-    )
-    form = DispositionForm(request.POST)
-    if not form.is_valid():
-        _form_errors_to_messages(request, form)
-    else:
-        data = form.cleaned_data
-        try:
-            consume_form_token(data["form_token"], user=request.user, purpose=_hit_purpose(hit))
-            dispose_aml_hit(
-                hit=hit,
-                disposition=data["disposition"],
-                note=data["note"],
-                actor=request.user,
-                request=request,
-            )
-        except FormTokenError as error:
-            messages.warning(request, str(error))
-        else:
-            label = hit.caption or hit.hit_id
-            shown = hit.get_disposition_display().lower()
-            messages.success(request, f"Hit “{label}” marked as {shown}.")
-    if not request.htmx:
-        url = reverse("verifications:session-detail", kwargs={"session_id": session_id})
-        return redirect(f"{url}#aml-hit-{hit.pk}")
-    hit = AmlHit.objects.select_related("disposed_by").get(pk=hit.pk)
-    hit.form = _disposition_form(request, hit)
-    context = {"hit": hit, "can_dispose": True}
-    return render(request, TEMPLATE + "#aml-hit-outcome", context)
-
-
 def _form_errors_to_messages(request: HttpRequest, form) -> None:
     for name, errors in form.errors.items():
         label = form.fields[name].label or name.replace("_", " ") if name in form.fields else ""
@@ -152,25 +115,20 @@ def _load(session_id: str) -> VerificationSession:
 
 
 def _page_context(request: HttpRequest, session: VerificationSession) -> dict:
-    hits = list(session.aml_hits.select_related("disposed_by"))
     reviews = list(session.reviews.select_related("staff_user"))
     warnings = list(session.warnings.all())
     can_review = request.user.has_perm("verifications.review_session")
-    can_dispose = request.user.has_perm("verifications.dispose_aml_hit")
-    for hit in hits:
-        hit.form = _disposition_form(request, hit) if can_dispose else None
     return {
+        **aml_section_context(request, session),
         "session": session,
         "document": getattr(session, "document", None),
         "face": getattr(session, "face", None),
         "aml": getattr(session, "aml", None),
         "ip": getattr(session, "ip_analysis", None),
-        "hits": hits,
         "reviews": reviews,
         "last_review": reviews[-1] if reviews else None,
         "warnings": warnings,
         "can_review": can_review,
-        "can_dispose": can_dispose,
         "status_form": _status_form(request, session) if can_review else None,
         "ReviewSource": ReviewSource,
     }
@@ -178,10 +136,6 @@ def _page_context(request: HttpRequest, session: VerificationSession) -> dict:
 
 def _status_purpose(session: VerificationSession) -> str:
     return f"status:{session.session_id}"
-
-
-def _hit_purpose(hit: AmlHit) -> str:
-    return f"aml-hit:{hit.pk}"
 
 
 def _status_form(request: HttpRequest, session: VerificationSession) -> StatusForm:
@@ -195,18 +149,6 @@ def _with_fresh_token(submitted: StatusForm, fresh: StatusForm) -> StatusForm:
     form = StatusForm(data)
     form.is_valid()
     return form
-
-
-def _disposition_form(request: HttpRequest, hit: AmlHit) -> DispositionForm:
-    token = issue_form_token(user=request.user, purpose=_hit_purpose(hit))
-    return DispositionForm(
-        initial={
-            "form_token": token,
-            "disposition": hit.disposition or None,
-            "note": hit.disposition_note,
-        },
-        auto_id=f"id_hit{hit.pk}_%s",
-    )
 
 
 def _didit_message(error: DiditError, doing: str) -> str:
