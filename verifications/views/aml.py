@@ -40,6 +40,8 @@ SORTS = {
     "status": lambda hit: (not hit.is_unreviewed, hit.review_status),
 }
 
+COLUMNS = [("name", "Name"), ("score", "Match"), ("risk", "Risk"), ("severity", "Type")]
+
 
 @require_GET
 @login_required
@@ -89,9 +91,7 @@ def _dispose(request, session, form, selected) -> HttpResponse:
         data = form.cleaned_data
         hits = list(dict.fromkeys(selected(data)))
         try:
-            consume_form_token(
-                data["form_token"], user=request.user, purpose=_purpose(session)
-            )
+            consume_form_token(data["form_token"], user=request.user, purpose=_purpose(session))
             dispose_aml_hits(
                 session=session,
                 hits=hits,
@@ -159,7 +159,7 @@ def aml_section_context(
         "aml_filter": shown_filter,
         "aml_sort": sort,
         "aml_filters": [("all", "All hits"), ("unreviewed", "Unreviewed only")],
-        "aml_columns": [("name", "Name"), ("score", "Match"), ("risk", "Risk"), ("severity", "Type")],
+        "aml_columns": COLUMNS,
         "aml_seen": ",".join(f"{hit.pk}:{hit.review_version}" for hit in hits),
         "aml_notice": notice,
         "aml_dispositions": Disposition.values,
