@@ -189,7 +189,7 @@ def test_a_confirmed_match_needs_a_note(sandbox, reviewer_client):
     assert nothing_stored(session)
 
 
-# --- Bad input ----------------------------------------------------------------------------------
+# --- Bad input -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -286,9 +286,7 @@ def test_two_reviewers_from_the_same_page_state_one_wins(
     assert (hit.review_status, hit.disposed_by.username) == ("False Positive", "reviewer")
 
 
-def test_a_hit_being_sent_by_another_reviewer_is_refused(
-    sandbox, reviewer_client, second_reviewer
-):
+def test_a_hit_being_sent_by_another_reviewer_is_refused(sandbox, reviewer_client, second_reviewer):
     session = the_session(sandbox)
     hit = hits_of(session)[0]
     data = {**page_form(reviewer_client, session), "disposition": "False Positive"}
@@ -300,7 +298,7 @@ def test_a_hit_being_sent_by_another_reviewer_is_refused(
     assert hit.disposition == "" and hit.pending_by == second_reviewer
 
 
-# --- Didit refuses or cannot be reached -------------------------------------------------------------
+# --- Didit refuses or cannot be reached ----------------------------------------------------------
 
 
 def test_didits_refusal_stores_nothing_and_keeps_the_note(sandbox, reviewer_client):
@@ -339,7 +337,7 @@ def test_an_outage_stores_nothing_and_keeps_the_form(sandbox, reviewer_client, s
     assert set(didit_statuses(sandbox, session).values()) == {"Unreviewed"}
 
 
-# --- Access -------------------------------------------------------------------------------------
+# --- Access --------------------------------------------------------------------------------------
 
 
 def test_anonymous_is_sent_to_login(sandbox, client):
@@ -374,7 +372,7 @@ def test_a_viewer_sees_the_hits_without_the_form(sandbox, viewer_client):
     assert content.count('class="aml__hit') == HITS
 
 
-# --- The table: filter and sort ---------------------------------------------------------------------
+# --- The table: filter and sort ------------------------------------------------------------------
 
 
 def test_the_unreviewed_filter_shows_only_unreviewed_hits(sandbox, reviewer_client):
