@@ -82,7 +82,8 @@ def dispose_aml_hits(
         raise AmlReviewRefused("A hit of another session was selected.")
     if whitelist:
         _check_whitelist_request(session, disposition, whitelist_until)
-    client = client or DiditClient.from_settings(max_retries=1, max_retry_after=2.0)
+    # A PATCH is never retried whatever the client's budget: a repeat could apply twice.
+    client = client or DiditClient.from_settings()
     pks = [hit.pk for hit in hits]
     _claim(pks, actor=actor, seen=seen)
     try:
