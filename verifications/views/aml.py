@@ -52,9 +52,7 @@ def aml_hits_section(request: HttpRequest, session_id: str) -> HttpResponse:
         VerificationSession.objects.select_related("aml"), session_id=session_id
     )
     if not request.htmx:
-        query = urlencode({k: request.GET[k] for k in ("hits", "sort") if k in request.GET})
-        url = reverse("verifications:session-detail", kwargs={"session_id": session_id})
-        return redirect(f"{url}?{query}#aml-hits" if query else f"{url}#aml-hits")
+        return redirect(_page_url(request, session_id))
     return render(request, SECTION, aml_section_context(request, session))
 
 
@@ -118,8 +116,7 @@ def _dispose(request, session, form, selected) -> HttpResponse:
             text = f"{count} marked {data['disposition']} at Didit."
             if not request.htmx:
                 messages.success(request, text)
-                url = reverse("verifications:session-detail", args=[session.session_id])
-                return redirect(f"{url}#aml-hits")
+                return redirect(_page_url(request, session.session_id))
             return render(
                 request, SECTION, aml_section_context(request, session, notice=("success", text))
             )
@@ -187,6 +184,13 @@ def aml_section_context(
             reasons = dict.fromkeys(hit.offered_entry.reason for hit in offered)
             context["aml_offer_note"] = "Whitelisted earlier: " + " / ".join(reasons)
     return context
+
+
+def _page_url(request: HttpRequest, session_id: str) -> str:
+    """The session page at its AML section, with the section's filter and order, if any."""
+    query = urlencode({k: request.GET[k] for k in ("hits", "sort") if request.GET.get(k)})
+    url = reverse("verifications:session-detail", kwargs={"session_id": session_id})
+    return f"{url}?{query}#aml-hits" if query else f"{url}#aml-hits"
 
 
 def _purpose(session: VerificationSession) -> str:
