@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from ..forms import BulkDispositionForm, DispositionForm
+from ..forms import COMMENT_MAX_LENGTH, BulkDispositionForm, DispositionForm
 from ..models import AmlHit, Disposition, VerificationSession
 from ..services import (
     FormAlreadySubmitted,
@@ -182,7 +182,8 @@ def aml_section_context(
                 user=request.user, purpose=_purpose(session)
             )
             reasons = dict.fromkeys(hit.offered_entry.reason for hit in offered)
-            context["aml_offer_note"] = "Whitelisted earlier: " + " / ".join(reasons)
+            note = "Whitelisted earlier: " + " / ".join(reasons)
+            context["aml_offer_note"] = note[:COMMENT_MAX_LENGTH]
     return context
 
 
