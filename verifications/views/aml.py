@@ -6,6 +6,7 @@ link and form in it also works without JavaScript (the session page renders it t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -81,7 +82,13 @@ def aml_hits_disposition(request: HttpRequest, session_id: str) -> HttpResponse:
     return _dispose(request, session, form, lambda data: [hits[pk] for pk in data["hit"]])
 
 
-def _dispose(request, session, form, selected) -> HttpResponse:
+def _dispose(
+    request: HttpRequest,
+    session: VerificationSession,
+    form: DispositionForm,
+    selected: Callable[[dict], list[AmlHit]],
+) -> HttpResponse:
+    """Parse, claim and send through the service; answer the section (or the page)."""
     status, notice = 200, None
     if not form.is_valid():
         status, notice = 400, ("error", _form_errors(form))
