@@ -431,7 +431,7 @@ class DiditClient:
             if comment is not None:
                 item["comment"] = comment
             items.append(item)
-        data = self._json(
+        data = self.transport.json(
             "PATCH",
             f"v3/session/{_segment(session_id)}/bulk-update-aml-hit-status/",
             operation="aml_hit_bulk",

@@ -194,10 +194,7 @@ class SandboxServer:
         with self.sandbox.lock:
             session = self._get(session_id)
             session.hit_reviews = {**(session.hit_reviews or {}), hit_id: review_status}
-            # Where the store dates list rows (``updated_at``), this change moves it on.
-            touch = getattr(self.sandbox.store, "touch", None)
-            if touch is not None:
-                touch(session)
+            self.sandbox.store.touch(session)  # The list row's updated_at moves on.
             self.sandbox.notify(session, webhook_type="data.updated")
 
     def repeat_session(self, session_id: str) -> str:
