@@ -39,6 +39,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a WAL file too, as production does: SQLite's default in-memory test database
+    # (shared cache) fails a second connection's query at once instead of waiting, so tests
+    # of concurrent requests would test the test database rather than the console.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(BASE_DIR / "test-db.sqlite3")
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The default cache is per process unless CACHE_URL names a shared one (redis://, ...). The
@@ -111,6 +117,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "verifications",
     "users",
+    # Development tooling (manage.py demo, seed_sessions): no models, nothing served.
+    "devtools",
 ]
 
 MIDDLEWARE = [

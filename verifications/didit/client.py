@@ -44,7 +44,7 @@ __all__ = [
     "PdfDownload",
 ]
 
-# Statuses Didit accepts in update-status; v3 added Resubmitted (SPEC.md).
+# Statuses Didit accepts in update-status; v3 added Resubmitted (docs/didit-api.md).
 UPDATE_STATUSES = {"v1": ("Approved", "Declined"), "v2": ("Approved", "Declined")}
 UPDATE_STATUSES["v3"] = ("Approved", "Declined", "Resubmitted")
 
@@ -191,10 +191,13 @@ class DiditClient:
         send_email: bool | None = None,
         email_address: str | None = None,
         email_language: str | None = None,
+        nodes_to_resubmit: list[dict] | None = None,
     ) -> dict:
         """Approve or decline (v3: also resubmit). Returns Didit's confirmation.
 
-        Never retried: a repeated PATCH would append a second review.
+        ``nodes_to_resubmit`` (v3, with ``Resubmitted``): the steps to redo, as
+        ``[{"node_id": ..., "feature": ...}]``. Never retried: a repeated PATCH would append
+        a second review.
         """
         allowed = UPDATE_STATUSES[self.api_version]
         if new_status not in allowed:
@@ -205,6 +208,7 @@ class DiditClient:
             "send_email": send_email,
             "email_address": email_address,
             "email_language": email_language,
+            "nodes_to_resubmit": nodes_to_resubmit or None,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
         data = self.transport.json(
