@@ -172,14 +172,10 @@ def dispose_aml_hit(
 
 
 def didit_client() -> DiditClient:
-    """The client background-ish work on a request uses (webhooks, admin actions): a seam for
-    tests, which replace it with one on a sandbox or a dead port."""
-    return DiditClient.from_settings()
-
-
-def page_client() -> DiditClient:
-    """For a call someone is waiting on: one retry at most, and no long Retry-After waits."""
-    return DiditClient.from_settings(max_retries=1, max_retry_after=2.0)
+    """The client for a Didit call someone is waiting on (a page, an admin action): the
+    interactive budget, one retry at most and no long Retry-After waits. A seam for tests,
+    which replace it with one on a sandbox or a dead port."""
+    return DiditClient.from_settings(purpose="interactive")
 
 
 @dataclass
@@ -196,13 +192,13 @@ def refresh_expiring_media(
     """Re-sync the sessions whose presigned image URLs have expired (or are about to), so a
     page or a report can show their images. Didit being unreachable is not an error here: the
     caller shows what we have, and ``failed`` says which could not be refreshed. Without a
-    ``client``, a person is waiting: ``page_client()``."""
+    ``client``, a person is waiting: ``didit_client()``."""
     outcome = MediaRefresh()
     for session in sessions:
         if not media_expiring(session):
             continue
         try:
-            client = client or page_client()
+            client = client or didit_client()
             resync_session(client, session.session_id, refresh_media=True)
         except (DiditError, DecisionError) as error:
             logger.warning("Could not refresh a session's media: %s", type(error).__name__)

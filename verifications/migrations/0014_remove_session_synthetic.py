@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("verifications", "0009_session_status_index_with_id"),
+        ("verifications", "0010_webhook_delivery_durable"),
     ]
 
     operations = [

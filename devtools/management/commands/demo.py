@@ -1,7 +1,8 @@
 """The newcomer's one command: a populated console on a sandbox Didit, in under a minute.
 
 Migrates, starts the sandbox Didit server on loopback, syncs it, creates demo accounts
-(printed), and serves the console. Ctrl-C stops the server and the sandbox.
+(printed), and serves the console beside a task worker (``db_worker``, which re-fetches the
+sessions of the sandbox's webhooks). Ctrl-C stops the server, the worker and the sandbox.
 
 Settings are never changed at run time: this process syncs through a client built for the
 sandbox, and the console's server is a child process told the sandbox's address and
@@ -64,13 +65,14 @@ class Command(BaseCommand):
             webhook_secret=webhook_secret,
         )
         environment = sandbox_environment(sandbox.base_url, webhook_secret)
-        server = None
+        server = worker = None
         try:
             self.stdout.write(f"Sandbox Didit at {sandbox.base_url}; syncing...")
             self._sync(environment)
             self._create_accounts()
             if no_serve:
                 return
+            worker = self._start_worker(environment)
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/ (Ctrl-C stops)"))
             manage = str(settings.BASE_DIR / "manage.py")
             server = subprocess.Popen(  # noqa: S603 - our own manage.py, no shell
@@ -84,6 +86,12 @@ class Command(BaseCommand):
             if server is not None and server.poll() is None:
                 server.terminate()
                 server.wait(timeout=10)
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
             sandbox.stop()
             self.stdout.write("Demo stopped.")
 
@@ -100,6 +108,7 @@ class Command(BaseCommand):
 
     def _sync(self, environment: dict[str, str]) -> None:
         client = DiditClient.from_settings(
+            purpose="batch",
             verification_url=environment["DIDIT_VERIFICATION_URL"],
             auth_url=environment["DIDIT_AUTH_URL"],
             api_key=environment["DIDIT_API_KEY"],
@@ -114,6 +123,15 @@ class Command(BaseCommand):
         self.stdout.write(f"sync_didit: {run.summary()}")
         if run.status != SyncRunStatus.SUCCEEDED:
             self.stderr.write("The demo sync was incomplete; the console shows the rest.")
+
+    def _start_worker(self, environment: dict[str, str]) -> subprocess.Popen:
+        """``manage.py db_worker`` in a child process, pointed at the sandbox through its
+        environment like the console's server."""
+        environment = {**os.environ, **environment}
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker"]
+        command += ["--no-reload", "--interval", "0.5"]
+        self.stdout.write("Task worker started (webhook re-fetches).")
+        return subprocess.Popen(command, env=environment)  # noqa: S603 - our own command
 
     def _create_accounts(self) -> None:
         user_model = get_user_model()
