@@ -225,7 +225,7 @@ def test_each_row_shows_every_column_escaped_and_links_to_the_session(viewer_cli
         "ES&lt;",
         "73",  # rounded half up, as the floatformat filter does
         "<strong>3</strong>",
-        "&lt;vendor&gt;",
+        '<a class="mono" href="/users/%3Cvendor%3E/">&lt;vendor&gt;</a>',
         f'<a href="{odd_url}" title="{escape(odd.session_id)}">id with spac…</a>',
     ]
     plain_url = reverse("verifications:session-detail", args=[plain.session_id])

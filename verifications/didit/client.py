@@ -191,10 +191,13 @@ class DiditClient:
         send_email: bool | None = None,
         email_address: str | None = None,
         email_language: str | None = None,
+        nodes_to_resubmit: list[dict] | None = None,
     ) -> dict:
         """Approve or decline (v3: also resubmit). Returns Didit's confirmation.
 
-        Never retried: a repeated PATCH would append a second review.
+        ``nodes_to_resubmit`` (v3, with ``Resubmitted``): the steps to redo, as
+        ``[{"node_id": ..., "feature": ...}]``. Never retried: a repeated PATCH would append
+        a second review.
         """
         allowed = UPDATE_STATUSES[self.api_version]
         if new_status not in allowed:
@@ -205,6 +208,7 @@ class DiditClient:
             "send_email": send_email,
             "email_address": email_address,
             "email_language": email_language,
+            "nodes_to_resubmit": nodes_to_resubmit or None,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
         data = self.transport.json(
@@ -362,6 +366,34 @@ class DiditClient:
             family="write",
             body=body,
         )
+
+    def bulk_update_aml_hit_status(
+        self,
+        session_id: str,
+        *,
+        hit_ids: list[str],
+        review_status: str,
+        comment: str | None = None,
+    ) -> dict:
+        """Set several AML hits' review status at Didit in one call (v3). Not retried.
+
+        The body lists one ``{hit_id, review_status, comment}`` item per hit: the single
+        call's documented body, repeated (SPEC.md leaves the bulk body unconfirmed).
+        """
+        items = []
+        for hit_id in hit_ids:
+            item = {"hit_id": hit_id, "review_status": review_status}
+            if comment is not None:
+                item["comment"] = comment
+            items.append(item)
+        data = self.transport.json(
+            "PATCH",
+            f"v3/session/{_segment(session_id)}/bulk-update-aml-hit-status/",
+            operation="aml_hit_bulk",
+            family="write",
+            body={"hits": items},
+        )
+        return data if isinstance(data, dict) else {}
 
     # --- Users --------------------------------------------------------------------------------
 

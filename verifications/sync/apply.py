@@ -57,7 +57,9 @@ HIT_FIELDS = [
     "position",
     "removed_at",
 ]
-REVIEW_LINK_FIELDS = ["didit_fingerprint", "didit_user", "didit_created_at"]
+# A console review left pending (Didit accepted it, saving it here failed) is confirmed by
+# Didit's record of it: linking clears the flag.
+REVIEW_LINK_FIELDS = ["didit_fingerprint", "didit_user", "didit_created_at", "pending"]
 # Rows per INSERT when writing sessions in bulk (``insert_sessions``).
 BULK_BATCH = 1000
 
@@ -153,6 +155,12 @@ def _write(
         # Didit always sends created_at; if not, keep what we had, or the list's, or now.
         fallback = as_datetime((list_row or {}).get("created_at"))
         values["created_at"] = (session and session.created_at) or fallback or timezone.now()
+    if not values.get("full_name"):
+        # No name extracted (yet): the list row's, else the one we had.
+        listed = (list_row or {}).get("full_name")
+        values["full_name"] = (
+            str(listed)[:255] if listed else (session.full_name if session is not None else "")
+        )
     values["decision"] = parsed.raw
     values["decision_hash"] = parsed.content_hash
     values["synced_at"] = timezone.now()
@@ -269,7 +277,12 @@ def _sync_hits(session: VerificationSession, hits: list[dict]) -> None:
         hit = existing.pop(values["hit_id"], None)
         if hit is None:
             new.append(AmlHit(session=session, **values))
-        elif _assign(hit, values, HIT_FIELDS):
+            continue
+        seen_status = hit.review_status
+        if _assign(hit, values, HIT_FIELDS):
+            if hit.review_status != seen_status:
+                # Reviewed at Didit meanwhile: a console form made before this is stale.
+                hit.review_version += 1
             changed.append(hit)
     now = timezone.now()
     for hit in existing.values():  # Gone from the decision.
@@ -278,7 +291,7 @@ def _sync_hits(session: VerificationSession, hits: list[dict]) -> None:
             changed.append(hit)
     AmlHit.objects.bulk_create(new)
     if changed:
-        AmlHit.objects.bulk_update(changed, HIT_FIELDS)
+        AmlHit.objects.bulk_update(changed, [*HIT_FIELDS, "review_version"])
     gone = [hit.pk for hit in existing.values() if not hit.disposition]
     if gone:
         AmlHit.objects.filter(pk__in=gone).delete()
@@ -309,7 +322,7 @@ def _sync_reviews(session: VerificationSession, reviews: list[dict]) -> None:
     unlinked = [r for r in existing if r.source == ReviewSource.CONSOLE and not r.didit_fingerprint]
     new, changed = [], []
     for values in reviews:
-        values = _fit(Review, values)
+        values = {**_fit(Review, values), "pending": False}
         review = linked.pop(values["didit_fingerprint"], None) or _console_match(unlinked, values)
         if review is None:
             new.append(_didit_review(session, values))
