@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.db.models import Count
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.sandbox import sync_all
@@ -42,14 +43,15 @@ def test_queue_to_session_to_person_diff_and_reverification_with_qr(
 
     # The queue: the row links to the session and to the person.
     row = page.locator("#session-rows tbody tr").first
-    expect(row.get_by_role("link", name=person.vendor_data)).to_be_visible()
+    person_url = reverse("users:user-detail", args=[person.vendor_data])
+    expect(row.locator(f'a[href="{person_url}"]')).to_be_visible()
     row.locator(f'a[title="{latest.session_id}"]').click()
     page.wait_for_url(f"**/sessions/{latest.session_id}/")
     expect(page.locator("#linked-identities")).to_be_visible()
     screenshot(page, "people-session-page")
 
     # The session page's vendor data is the person link.
-    page.get_by_role("link", name=person.vendor_data).first.click()
+    page.locator(f'main a[href="{person_url}"]').first.click()
     page.wait_for_url("**/users/**")
     expect(page.locator("#didit-record .didit-status")).to_have_text(person.didit_status)
 
