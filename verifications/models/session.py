@@ -82,6 +82,12 @@ class VerificationSession(models.Model):
     # Made by ``seed_sessions`` for benchmarks and load tests, never synced from Didit.
     synthetic = models.BooleanField(default=False, editable=False)
 
+    # Retention (verifications/retention.py): when our retention period purged the personal
+    # data and evidence (the row stays as a tombstone), and when a full sync found that
+    # Didit no longer has the session (our copy and archive are kept under our own rules).
+    purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at_didit = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [

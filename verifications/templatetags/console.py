@@ -142,3 +142,32 @@ def as_list(value: object) -> list:
     if value in (None, ""):
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+@register.simple_tag(takes_context=True)
+def evidence_url(context, url: object) -> str:
+    """Where a page (or PDF) shows a Didit media file: our archived copy when there is one
+    (``/evidence/<sha256>/``, or the PDF fetcher's internal URL in a report), else Didit's
+    URL if it is a web URL, else "". Use ``{% evidence_url url as src %}``. The session in
+    the context (``session``) lets every image of a page share one query."""
+    from ..evidence import archived_sha256
+    from ..pdf import EVIDENCE_BASE
+
+    digest = archived_sha256(context.get("session"), url)
+    if digest is None:
+        return url if is_web_url(url) else ""
+    if context.get("static_base"):  # Rendering a PDF: the restricted fetcher reads it.
+        return f"{EVIDENCE_BASE}{digest}/"
+    return reverse("evidence-file", args=[digest])
+
+
+@register.simple_tag(takes_context=True)
+def evidence_progress(context, session=None) -> str:
+    """ "3 of 5 files archived" for the session (or the context's ``session``); "" if none."""
+    from ..evidence import archive_progress
+
+    session = session or context.get("session")
+    if session is None:
+        return ""
+    progress = archive_progress(session)
+    return str(progress) if progress.total else ""
