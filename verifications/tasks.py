@@ -1,9 +1,9 @@
-"""Background work on Django's tasks API (``django_tasks`` now, ``django.tasks`` on Django 6).
+"""Background work, through Django's tasks API (django-tasks now, ``django.tasks`` on 6.0).
 
-Tasks take ids, not objects, and are idempotent: a task run twice, or after the data moved
-on, does the right thing. They are enqueued once the transaction that asked for them has
-committed (``transaction.on_commit``), so a worker never looks for a row not yet visible.
-Run them with ``manage.py db_worker``; the backend is the ``TASKS`` setting.
+Tasks take ids, not objects, are enqueued with ``transaction.on_commit``, and are idempotent:
+running one twice costs a Didit call, never a wrong row. Run them with ``manage.py
+db_worker``; the backend is the ``TASKS`` setting. Webhook re-fetches; the evidence archive
+(archive, retried with back-off), evidence packs and retention.
 """
 
 from __future__ import annotations
@@ -18,14 +18,40 @@ from django.utils import timezone
 from django_tasks import task
 
 from . import evidence, packs, retention
-from .models import Evidence, EvidenceStatus
+from .deliveries import RETRY, process_delivery
+from .didit.client import DiditClient
+from .models import Evidence, EvidenceStatus, WebhookDelivery
 from .signals import decision_stored
+
+# When Didit could not be reached, the re-fetch is tried again this much later, this many
+# times; after that the next sync_didit run picks the delivery up.
+RETRY_DELAY = timedelta(seconds=30)
+MAX_ATTEMPTS = 5
+
+
+def didit_client() -> DiditClient:
+    """The client webhook re-fetches use (a seam for tests): Didit's webhook waits on it."""
+    return DiditClient.from_settings(purpose="interactive")
+
+
+@task()
+def refetch_delivered_session(delivery_id: int) -> str:
+    """Bring a webhook delivery's session up to date from Didit (see deliveries.py)."""
+    outcome = process_delivery(delivery_id, client=didit_client())
+    if outcome == RETRY:
+        attempts = WebhookDelivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True)
+        backend = refetch_delivered_session.get_backend()
+        if backend.supports_defer and (attempts.first() or 0) < MAX_ATTEMPTS:
+            later = refetch_delivered_session.using(run_after=timezone.now() + RETRY_DELAY)
+            later.enqueue(delivery_id)
+    return outcome
+
 
 logger = logging.getLogger(__name__)
 
 # Failed archive attempts wait 30 s, 1 min, 2 min, ... at most an hour before the next.
-RETRY_BASE = timedelta(seconds=30)
-RETRY_MAX = timedelta(hours=1)
+ARCHIVE_RETRY_BASE = timedelta(seconds=30)
+ARCHIVE_RETRY_MAX = timedelta(hours=1)
 
 
 @task()
@@ -50,7 +76,7 @@ def _retry_later(session_pk: int) -> None:
         return
     if not archive_evidence.get_backend().supports_defer:
         return  # The immediate backend (tests) cannot wait: the next decision retries.
-    delay = min(RETRY_BASE * 2 ** max(attempts - 1, 0), RETRY_MAX)
+    delay = min(ARCHIVE_RETRY_BASE * 2 ** max(attempts - 1, 0), ARCHIVE_RETRY_MAX)
     archive_evidence.using(run_after=timezone.now() + delay).enqueue(session_pk)
 
 

@@ -237,7 +237,9 @@ def test_a_run_that_loses_its_lock_stops(didit, monkeypatch):
 
 @pytest.fixture
 def fake_client(monkeypatch, didit):
-    monkeypatch.setattr(command_module.DiditClient, "from_settings", classmethod(lambda cls: didit))
+    monkeypatch.setattr(
+        command_module.DiditClient, "from_settings", classmethod(lambda cls, **kw: didit)
+    )
     return didit
 
 
