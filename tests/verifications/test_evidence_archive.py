@@ -35,7 +35,7 @@ from verifications.models import (
     evidence_name,
 )
 from verifications.pdf import render_session_report, render_user_report, report_sessions
-from verifications.sync import resync_session, sync_sessions
+from verifications.sync import sync_sessions
 
 pytestmark = [pytest.mark.django_db]
 
