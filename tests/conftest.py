@@ -100,3 +100,16 @@ def admin_client(admin) -> Client:
 @pytest.fixture
 def outsider_client(outsider) -> Client:
     return _client_for(outsider)
+
+
+@pytest.fixture(autouse=True)
+def _evidence_archive_in_tmp(tmp_path_factory, settings):
+    """Archived evidence goes to a per-test directory, never to the worktree's media/."""
+    location = tmp_path_factory.mktemp("evidence")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }

@@ -14,11 +14,13 @@ from django.contrib.auth.models import Group, Permission
 
 OUR_APPS = ("verifications", "users")
 ROLES = ("viewer", "reviewer", "admin")
-# What a reviewer may do besides reading: approve/decline, dispose AML hits, re-verify.
+# What a reviewer may do besides reading: approve/decline, dispose AML hits, re-verify,
+# build evidence packs.
 REVIEWER_PERMISSIONS = (
     ("verifications", "review_session"),
     ("verifications", "dispose_aml_hit"),
     ("users", "start_reverification"),
+    ("verifications", "add_evidencepack"),
 )
 
 

@@ -34,6 +34,7 @@ def test_a_reviewer_reads_reviews_disposes_and_reverifies():
         "verifications.review_session",
         "verifications.dispose_aml_hit",
         "users.start_reverification",
+        "verifications.add_evidencepack",
     }
 
 

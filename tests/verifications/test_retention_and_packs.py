@@ -10,6 +10,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -203,28 +204,28 @@ def request_pack(client, session_ids, capture):
 
 
 def test_an_evidence_pack_holds_every_file_with_matching_hashes(
-    world, viewer_client, viewer, django_capture_on_commit_callbacks
+    world, reviewer_client, reviewer, django_capture_on_commit_callbacks
 ):
     sessions = list(VerificationSession.objects.order_by("pk")[:3])
     ids = [s.session_id for s in sessions]
 
-    response = request_pack(viewer_client, ids, django_capture_on_commit_callbacks)
+    response = request_pack(reviewer_client, ids, django_capture_on_commit_callbacks)
 
     pack = EvidencePack.objects.get()
     assert response.status_code == 302
     assert response["Location"] == f"/evidence-packs/{pack.pack_id}/"
     assert pack.status == EvidencePackStatus.READY and pack.done == 3
-    page = viewer_client.get(response["Location"]).content.decode()
+    page = reviewer_client.get(response["Location"]).content.decode()
     link = reverse("evidence-pack-download", args=[pack.pack_id, pack.download_name])
     assert link in page and "hx-trigger" not in page
-    download = viewer_client.get(link)
+    download = reviewer_client.get(link)
     assert download.status_code == 200 and download["Cache-Control"] == "private, no-store"
     data = b"".join(download.streaming_content)
     assert hashlib.sha256(data).hexdigest() == pack.sha256
 
     archive = zipfile.ZipFile(io.BytesIO(data))
     manifest = json.loads(archive.read("manifest.json"))
-    assert manifest["sessions"] == ids and manifest["created_by"] == viewer.username
+    assert manifest["sessions"] == ids and manifest["created_by"] == reviewer.username
     listed = {entry["path"]: entry for entry in manifest["files"]}
     assert set(listed) == set(archive.namelist()) - {"manifest.json"}
     for path, entry in listed.items():
@@ -248,9 +249,9 @@ def test_an_evidence_pack_holds_every_file_with_matching_hashes(
     )  # requested, downloaded
 
 
-def test_a_pack_page_polls_while_the_pack_is_built(world, viewer_client, viewer):
+def test_a_pack_page_polls_while_the_pack_is_built(world, reviewer_client, reviewer):
     pack = EvidencePack.objects.create(
-        created_by=viewer,
+        created_by=reviewer,
         session_ids=["x"],
         total=4,
         done=1,
@@ -259,57 +260,72 @@ def test_a_pack_page_polls_while_the_pack_is_built(world, viewer_client, viewer)
     )
     url = reverse("evidence-pack-detail", args=[pack.pack_id])
 
-    full = viewer_client.get(url).content.decode()
-    fragment = viewer_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    full = reviewer_client.get(url).content.decode()
+    fragment = reviewer_client.get(url, headers={"HX-Request": "true"}).content.decode()
 
     assert 'hx-trigger="every 2s"' in full and "1 of 4 sessions packed" in full
     assert fragment.strip().startswith('<div id="pack-progress"') and "<html" not in fragment
 
 
 def test_packs_are_refused_for_sessions_the_user_may_not_see(
-    world, outsider_client, viewer_client, client, django_capture_on_commit_callbacks
+    world,
+    outsider_client,
+    viewer_client,
+    reviewer_client,
+    client,
+    django_user_model,
+    django_capture_on_commit_callbacks,
 ):
     session_id = VerificationSession.objects.first().session_id
 
     assert (
         client.post(reverse("evidence-pack-create"), {"session": [session_id]}).status_code == 302
     )
-    refused = request_pack(outsider_client, [session_id], django_capture_on_commit_callbacks)
-    assert refused.status_code == 403
+    for refused in (outsider_client, viewer_client):  # no permission to build packs
+        assert (
+            request_pack(refused, [session_id], django_capture_on_commit_callbacks).status_code
+            == 403
+        )
+    # May build packs, may not see sessions.
+    builder = django_user_model.objects.create_user("builder")
+    builder.user_permissions.add(Permission.objects.get(codename="add_evidencepack"))
+    client.force_login(builder)
+    blind = request_pack(client, [session_id], django_capture_on_commit_callbacks)
+    assert blind.status_code == 403
     unknown = request_pack(
-        viewer_client, [session_id, "no-such-session"], django_capture_on_commit_callbacks
+        reviewer_client, [session_id, "no-such-session"], django_capture_on_commit_callbacks
     )
     assert unknown.status_code == 403
-    assert request_pack(viewer_client, [], django_capture_on_commit_callbacks).status_code == 400
-    assert viewer_client.get(reverse("evidence-pack-create")).status_code == 405
+    assert request_pack(reviewer_client, [], django_capture_on_commit_callbacks).status_code == 400
+    assert reviewer_client.get(reverse("evidence-pack-create")).status_code == 405
     assert not EvidencePack.objects.exists()
 
 
 def test_a_pack_is_only_for_whoever_asked_and_expires_after_a_day(
-    world, viewer_client, reviewer_client, settings, django_capture_on_commit_callbacks
+    world, reviewer_client, viewer_client, settings, django_capture_on_commit_callbacks
 ):
     session_id = VerificationSession.objects.first().session_id
-    request_pack(viewer_client, [session_id], django_capture_on_commit_callbacks)
+    request_pack(reviewer_client, [session_id], django_capture_on_commit_callbacks)
     pack = EvidencePack.objects.get()
     detail = reverse("evidence-pack-detail", args=[pack.pack_id])
     link = reverse("evidence-pack-download", args=[pack.pack_id, pack.download_name])
-    assert reviewer_client.get(detail).status_code == 403
-    assert reviewer_client.get(link).status_code == 403
+    assert viewer_client.get(detail).status_code == 403
+    assert viewer_client.get(link).status_code == 403
 
     assert settings.EVIDENCE_PACK_TTL_HOURS == 24
     assert timedelta(hours=23) < pack.expires_at - pack.created_at <= timedelta(hours=24)
     # A day later (the reviewer's login would have lapsed meanwhile: move the pack instead).
     EvidencePack.objects.filter(pk=pack.pk).update(expires_at=timezone.now())
 
-    assert viewer_client.get(link).status_code == 410
-    assert "expired" in viewer_client.get(detail).content.decode()
+    assert reviewer_client.get(link).status_code == 410
+    assert "expired" in reviewer_client.get(detail).content.decode()
     assert delete_expired_packs() == 1
     pack.refresh_from_db()
     assert pack.status == EvidencePackStatus.EXPIRED
 
 
 def test_the_admin_and_the_user_page_offer_evidence_packs(
-    world, admin_client, viewer_client, django_capture_on_commit_callbacks
+    world, admin_client, reviewer_client, viewer_client, django_capture_on_commit_callbacks
 ):
     sessions = list(VerificationSession.objects.order_by("pk")[:2])
     changelist = reverse("admin:verifications_verificationsession_changelist")
@@ -325,7 +341,9 @@ def test_the_admin_and_the_user_page_offer_evidence_packs(
     assert sorted(pack.session_ids) == sorted(s.session_id for s in sessions)
     assert pack.status == EvidencePackStatus.READY
     person = sessions[0].user
-    page = viewer_client.get(reverse("users:user-detail", args=[person.vendor_data]))
+    page = reviewer_client.get(reverse("users:user-detail", args=[person.vendor_data]))
     html = page.content.decode()
     assert f'action="{reverse("evidence-pack-create")}"' in html
     assert f'name="session" value="{sessions[0].session_id}"' in html
+    page = viewer_client.get(reverse("users:user-detail", args=[person.vendor_data]))
+    assert "evidence-packs" not in page.content.decode()  # viewers may not build packs

@@ -15,6 +15,8 @@ from ..models import AuditAction, Evidence, EvidencePack, EvidencePackStatus, Ev
 from ..packs import PackRefused, request_pack
 
 VIEW_EVIDENCE = ("verifications.view_verificationsession", "verifications.view_evidence")
+# Reviewers and admins build packs (a recorded, audited export); each must see every session.
+BUILD_PACKS = "verifications.add_evidencepack"
 PACK_TEMPLATE = "verifications/evidence_pack_detail.html"
 
 
@@ -50,6 +52,7 @@ def evidence_file(request: HttpRequest, sha256: str) -> HttpResponse:
 
 @require_POST
 @login_required
+@permission_required(BUILD_PACKS, raise_exception=True)
 def pack_create(request: HttpRequest) -> HttpResponse:
     """``session`` repeated -> a pack built in the background; its page shows progress."""
     try:
