@@ -197,16 +197,17 @@ def archive_session(
     references = media_references(session.decision)
     rows = _reconcile(session, references)
     expired = False
-    for row in rows:
-        if row.status == EvidenceStatus.ARCHIVED or row.status == EvidenceStatus.REFUSED:
-            continue
-        if row.attempts >= MAX_ATTEMPTS:
-            continue
-        try:
-            _archive_one(row, references[row.kind])
-        except MediaExpired:
-            expired = True
-            _failed(row, "the media URL has expired (403)")
+    with requests.Session() as http:  # one connection pool for the session's files
+        for row in rows:
+            if row.status in (EvidenceStatus.ARCHIVED, EvidenceStatus.REFUSED):
+                continue
+            if row.attempts >= MAX_ATTEMPTS:
+                continue
+            try:
+                _archive_one(row, references[row.kind], http=http)
+            except MediaExpired:
+                expired = True
+                _failed(row, "the media URL has expired (403)")
     if expired and refetch_expired and _refetch(session, client):
         return archive_session(session_pk, client=client, refetch_expired=False)
     if settings.EVIDENCE_ARCHIVE_DIDIT_PDF and session.status in FINAL_STATUSES:
@@ -242,9 +243,9 @@ def _reconcile(session: VerificationSession, references: dict[str, str]) -> list
     return [existing[kind] for kind in references]
 
 
-def _archive_one(row: Evidence, url: str) -> None:
+def _archive_one(row: Evidence, url: str, *, http: requests.Session) -> None:
     try:
-        body, content_type = fetch_media(url)
+        body, content_type = fetch_media(url, http=http)
         digest = store(body)
     except MediaRefused as error:
         row.status = EvidenceStatus.REFUSED
@@ -318,7 +319,9 @@ def _archive_didit_pdf(session: VerificationSession, client: Any) -> None:
     row.save()
 
 
-def fetch_media(url: str, *, max_bytes: int | None = None) -> tuple[bytes, str]:
+def fetch_media(
+    url: str, *, max_bytes: int | None = None, http: requests.Session | None = None
+) -> tuple[bytes, str]:
     """GET one media file from an allowed host: (bytes, content type).
 
     Raises ``MediaRefused`` (host not allowed, too large, unexpected type), ``MediaExpired``
@@ -330,7 +333,7 @@ def fetch_media(url: str, *, max_bytes: int | None = None) -> tuple[bytes, str]:
         raise MediaRefused(f"host {urlsplit(url).hostname or '?'} is not an allowed media host")
     timeout = (settings.DIDIT_CONNECT_TIMEOUT, max(settings.DIDIT_MEDIA_TIMEOUT, 5.0))
     try:
-        response = requests.get(url, stream=True, timeout=timeout, allow_redirects=False)
+        response = (http or requests).get(url, stream=True, timeout=timeout, allow_redirects=False)
     except requests.RequestException as error:
         raise MediaUnavailable(f"media host unreachable ({type(error).__name__})") from None
     with response:

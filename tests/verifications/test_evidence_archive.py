@@ -394,3 +394,26 @@ def test_a_media_host_that_is_down_leaves_the_file_failed_for_a_retry(settings, 
     assert row.status == EvidenceStatus.FAILED and row.attempts == 1
     assert progress.failed == 1 and not progress.complete
     assert archived_sha256(session, "http://127.0.0.1:9/front.jpg") is None
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_database_backend_queues_the_archive_and_db_worker_runs_it(
+    didit_sandbox_factory, settings
+):
+    """What production runs: the ORM backend stores the task, ``db_worker`` archives."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    server = didit_sandbox_factory(sessions=2, seed=9)
+    point_settings_at(server, settings)
+
+    sync_sessions(DiditClient.from_settings(), full=True)
+
+    assert DBTaskResult.objects.filter(task_path="verifications.tasks.archive_evidence").count() == 2
+    assert not Evidence.objects.exists()  # nothing done inline
+    call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
+    assert Evidence.objects.exists()
+    assert not Evidence.objects.exclude(status=EvidenceStatus.ARCHIVED).exists()
+    statuses = set(DBTaskResult.objects.values_list("status", flat=True))
+    assert statuses == {"SUCCESSFUL"}
