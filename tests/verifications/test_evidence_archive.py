@@ -410,10 +410,33 @@ def test_the_database_backend_queues_the_archive_and_db_worker_runs_it(
 
     sync_sessions(DiditClient.from_settings(), full=True)
 
-    assert DBTaskResult.objects.filter(task_path="verifications.tasks.archive_evidence").count() == 2
+    queued = DBTaskResult.objects.filter(task_path="verifications.tasks.archive_evidence")
+    assert queued.count() == 2
     assert not Evidence.objects.exists()  # nothing done inline
     call_command("db_worker", "--batch", "--no-startup-delay", stdout=io.StringIO())
     assert Evidence.objects.exists()
     assert not Evidence.objects.exclude(status=EvidenceStatus.ARCHIVED).exists()
     statuses = set(DBTaskResult.objects.values_list("status", flat=True))
     assert statuses == {"SUCCESSFUL"}
+
+
+@pytest.mark.slow
+def test_a_webhook_s_re_fetch_archives_the_new_media(
+    client, didit_sandbox_factory, settings, django_capture_on_commit_callbacks
+):
+    from tests.verifications.test_webhook_endpoint import URL, delivery
+
+    server = didit_sandbox_factory(sessions=3, seed=4)
+    point_settings_at(server, settings)
+    sync_sessions(DiditClient.from_settings(), full=True)  # not committed: nothing archived
+    session = sessions_with_media()[0]
+    server.change_status(session.session_id, "Declined")
+    body, headers = delivery(session.session_id, "Declined")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, data=body, content_type="application/json", headers=headers)
+
+    assert response.status_code == 200
+    rows = Evidence.objects.filter(session=session)
+    assert rows.count() == len(media_references(session.decision))
+    assert {row.status for row in rows} == {EvidenceStatus.ARCHIVED}
