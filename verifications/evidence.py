@@ -45,8 +45,12 @@ logger = logging.getLogger(__name__)
 # Keys of a decision whose string values (or list items) are media files: "portrait_image",
 # "front_video", "video_url", "document_file", "extra_images", "*_image_url", ...
 MEDIA_KEY = re.compile(r"(?:^|_)(?:image|images|video|videos|file|files)(?:_url|_urls)?$")
-NOT_MEDIA = frozenset({"session_url", "url", "callback", "portrait_image_session_id"})
+NOT_MEDIA = frozenset({"session_url", "url", "callback"})
 ARCHIVABLE_TYPES = ("image/", "video/", "application/pdf")
+# An SVG is a document that can carry script: served from our origin it would be one.
+REFUSED_TYPES = frozenset({"image/svg+xml"})
+# Someone is waiting for the page when the media host is probed for a 403.
+PROBE_TIMEOUT = 2.0
 FINAL_STATUSES = frozenset(
     {SessionStatus.APPROVED, SessionStatus.DECLINED, SessionStatus.KYC_EXPIRED}
 )
@@ -342,7 +346,7 @@ def fetch_media(
         if response.status_code != 200:
             raise MediaUnavailable(f"media host answered {response.status_code}")
         content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if not content_type.startswith(ARCHIVABLE_TYPES):
+        if not content_type.startswith(ARCHIVABLE_TYPES) or content_type in REFUSED_TYPES:
             raise MediaRefused(f"unexpected content type {content_type or '(none)'}")
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -380,7 +384,10 @@ def media_url_refused(url: str) -> bool:
             url,
             headers={"Range": "bytes=0-0"},
             stream=True,
-            timeout=(settings.DIDIT_CONNECT_TIMEOUT, settings.DIDIT_MEDIA_TIMEOUT),
+            timeout=(
+                min(settings.DIDIT_CONNECT_TIMEOUT, PROBE_TIMEOUT),
+                min(settings.DIDIT_MEDIA_TIMEOUT, PROBE_TIMEOUT),
+            ),
             allow_redirects=False,
         )
     except requests.RequestException:

@@ -375,6 +375,13 @@ def test_a_file_of_an_unexpected_type_or_too_large_is_refused(media_host, settin
     assert {row.status for row in rows.values()} == {EvidenceStatus.REFUSED}
     assert "unexpected content type text/html" in rows["id_verifications[0].front_image"].error
 
+    _Host.content_type, _Host.body = "image/svg+xml", b"<svg onload='alert(1)'/>"
+    Evidence.objects.filter(session=session).delete()
+    archive_session(session.pk)
+    assert {row.status for row in Evidence.objects.filter(session=session)} == {
+        EvidenceStatus.REFUSED
+    }
+
     settings.EVIDENCE_MAX_BYTES = 100
     _Host.content_type, _Host.body = "image/jpeg", b"\xff\xd8" + b"x" * 200
     Evidence.objects.filter(session=session).delete()
