@@ -4,7 +4,10 @@ from .audit import AuditAction, AuditEntry
 from .evidence import Evidence, EvidencePack, EvidencePackStatus, EvidenceStatus, evidence_name
 from .form_token import UsedFormToken
 from .results import (
+    UNREVIEWED,
     AmlHit,
+    AmlHitReview,
+    AmlHitReviewSource,
     AmlScreening,
     Disposition,
     DocumentData,
@@ -17,11 +20,15 @@ from .results import (
 from .session import ApiShape, SessionStatus, VerificationSession
 from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
 from .webhook import WebhookDelivery, WebhookOutcome
+from .whitelist import AmlWhitelistEntry
 
 __all__ = [
     "AuditAction",
     "AuditEntry",
     "AmlHit",
+    "AmlHitReview",
+    "AmlHitReviewSource",
+    "AmlWhitelistEntry",
     "AmlScreening",
     "ApiShape",
     "Disposition",
@@ -39,6 +46,7 @@ __all__ = [
     "SyncRun",
     "SyncRunMode",
     "SyncRunStatus",
+    "UNREVIEWED",
     "UsedFormToken",
     "VerificationSession",
     "WebhookDelivery",

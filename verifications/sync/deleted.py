@@ -32,7 +32,7 @@ def mark_deleted_at_didit(
     """Mark ours that a full listing (started at ``listed_since``) lacked and Didit 404s."""
     seen = set(listed)
     ours = VerificationSession.objects.filter(
-        deleted_at_didit__isnull=True, synthetic=False, first_synced_at__lt=listed_since
+        deleted_at_didit__isnull=True, first_synced_at__lt=listed_since
     ).values_list("session_id", flat=True)
     missing = [session_id for session_id in ours.iterator() if session_id not in seen]
     marked = []

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from users.roles import BUILD_EVIDENCE_PACKS
+
 from .. import audit
 from ..evidence import evidence_storage, open_archived
 from ..models import AuditAction, Evidence, EvidencePack, EvidencePackStatus, EvidenceStatus
@@ -16,7 +18,7 @@ from ..packs import PackRefused, request_pack
 
 VIEW_EVIDENCE = ("verifications.view_verificationsession", "verifications.view_evidence")
 # Reviewers and admins build packs (a recorded, audited export); each must see every session.
-BUILD_PACKS = "verifications.add_evidencepack"
+BUILD_PACKS = BUILD_EVIDENCE_PACKS
 PACK_TEMPLATE = "verifications/evidence_pack_detail.html"
 
 

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--session", dest="session_id", help="Only this session.")
 
     def handle(self, *args, session_id: str | None, **options) -> None:
-        sessions = VerificationSession.objects.filter(purged_at__isnull=True, synthetic=False)
+        sessions = VerificationSession.objects.filter(purged_at__isnull=True)
         if session_id:
             sessions = sessions.filter(session_id=session_id)
         else:
