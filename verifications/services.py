@@ -1,14 +1,19 @@
-"""Reviewer writes: Approve/Decline through Didit, AML-hit dispositions, one-time form tokens.
+"""Reviewer writes and every Didit call a person waits for.
 
-Each write is atomic and audited. A status change goes to Didit first; our database changes
-only once Didit has confirmed it.
+Approve/Decline through Didit, AML-hit dispositions, one-time form tokens; fresh media URLs and
+Didit's PDF for the pages; the one message a person is told when Didit refuses or fails. Each
+write is atomic and audited. A status change goes to Didit first; our database changes only
+once Didit has confirmed it. Views reach Didit through this module only (an import-linter
+contract in pyproject.toml).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,8 +25,16 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from . import audit
-from .didit.client import DiditClient
-from .didit.errors import DiditError
+from .didit.client import DiditClient, PdfDownload
+from .didit.errors import (
+    DiditAuthError,
+    DiditError,
+    DiditForbidden,
+    DiditNotFound,
+    DiditRateLimited,
+    DiditRequestError,
+)
+from .media import media_expiring
 from .models import (
     AmlHit,
     AuditAction,
@@ -31,8 +44,10 @@ from .models import (
     UsedFormToken,
     VerificationSession,
 )
-from .sync import DecisionError, apply_decision
+from .sync import DecisionError, apply_decision, resync_session
 from .sync.runs import fetch_decision
+
+logger = logging.getLogger(__name__)
 
 FORM_TOKEN_SALT = "verifications.form-token"  # noqa: S105 - a signing namespace
 # Long enough for a reviewer who leaves a page open over lunch.
@@ -180,7 +195,8 @@ def decide_session(
        database fails here, ``SavedAtDiditOnly``: the intent stays and the next webhook or
        sync links Didit's review to it.
     """
-    client = client or DiditClient.from_settings()
+    # A person is waiting: the interactive budget (one retry, short waits).
+    client = client or DiditClient.from_settings(purpose="interactive")
     review, requested = _claim(session, decision, seen=seen, actor=actor, request=request)
     try:
         client.update_status(
@@ -399,3 +415,92 @@ def dispose_aml_hit(
             },
         )
     return hit
+
+
+# --- Didit calls a person waits for ---------------------------------------------------------
+
+
+def didit_client() -> DiditClient:
+    """The client for a Didit call someone is waiting on (a page, an admin action): the
+    interactive budget, one retry at most and no long Retry-After waits. A seam for tests,
+    which replace it with one on a sandbox or a dead port."""
+    return DiditClient.from_settings(purpose="interactive")
+
+
+@dataclass
+class MediaRefresh:
+    """Which sessions got fresh media URLs, and which Didit could not refresh."""
+
+    refreshed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def refresh_expiring_media(
+    sessions: Iterable[VerificationSession], *, client: DiditClient | None = None
+) -> MediaRefresh:
+    """Re-sync the sessions whose presigned image URLs have expired (or are about to), so a
+    page or a report can show their images. Didit being unreachable is not an error here: the
+    caller shows what we have, and ``failed`` says which could not be refreshed. Without a
+    ``client``, a person is waiting: ``didit_client()``."""
+    outcome = MediaRefresh()
+    for session in sessions:
+        if not media_expiring(session):
+            continue
+        try:
+            client = client or didit_client()
+            resync_session(client, session.session_id, refresh_media=True)
+        except (DiditError, DecisionError) as error:
+            logger.warning("Could not refresh a session's media: %s", type(error).__name__)
+            outcome.failed.append(session.session_id)
+        else:
+            outcome.refreshed.append(session.session_id)
+    return outcome
+
+
+def open_didit_pdf(
+    *, session_id: str, request: HttpRequest | None, client: DiditClient | None = None
+) -> PdfDownload:
+    """Start streaming Didit's own PDF report of a session, audited once Didit has answered.
+
+    Raises ``DiditError`` (nothing recorded) when Didit refuses or cannot be reached;
+    ``didit_error_message`` says why to the person who asked.
+    """
+    download = (client or DiditClient.from_settings()).download_pdf(session_id)
+    audit.record(
+        request,
+        action=AuditAction.DIDIT_PDF,
+        object_type="session",
+        object_id=session_id,
+        detail={"filename": download.filename},
+    )
+    return download
+
+
+# Didit's 403 on generate-pdf means the session is not finished (docs/didit-api.md, "PDF").
+PDF_NOT_AVAILABLE = (
+    "Didit has no PDF report for this session: it is only available once the session "
+    "is Approved, Declined, In Review or Kyc Expired."
+)
+
+
+def didit_error_message(
+    error: DiditError, *, doing: str, unchanged: str = "nothing was changed"
+) -> str:
+    """What a person is told when Didit refused or failed to ``doing`` ("change the status"):
+    whether to try again, and that ``unchanged`` ("no session was created")."""
+    if isinstance(error, DiditForbidden) and error.operation == "pdf":
+        return PDF_NOT_AVAILABLE
+    if isinstance(error, DiditRateLimited):
+        return (
+            f"Didit is rate-limiting requests, so it could not {doing}; {unchanged}. "
+            "Try again in a minute."
+        )
+    if isinstance(error, DiditNotFound):
+        return f"Didit no longer has this session, so it could not {doing}; {unchanged}."
+    if isinstance(error, DiditAuthError) and not isinstance(error, DiditForbidden):
+        return (
+            f"Didit did not accept the console's credentials, so it could not {doing}; {unchanged}."
+        )
+    if isinstance(error, (DiditRequestError, DiditForbidden)) and error.detail:
+        return f"Didit refused to {doing}: {error.detail} {unchanged[:1].upper()}{unchanged[1:]}."
+    return f"Didit could not be reached to {doing}; {unchanged}. Try again in a moment."

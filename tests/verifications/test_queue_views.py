@@ -13,18 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from tests.sandbox import session_row, sync_all
+from tests.sandbox import session_row
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 from verifications.views.queue import PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(didit_sandbox, settings):
-    """The default sandbox (30 sessions), synced: the test database equals Didit's."""
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
 
 
 URL = reverse("verifications:session-list")

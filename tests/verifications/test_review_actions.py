@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.sandbox import sync_all
 from verifications.forms import COMMENT_MAX_LENGTH
 from verifications.models import (
     AmlHit,
@@ -22,13 +21,6 @@ from verifications.models import (
 from verifications.services import FORM_TOKEN_MAX_AGE
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(didit_sandbox, settings):
-    """The default sandbox (30 sessions), synced: the test database equals Didit's."""
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verifications', '0009_session_status_index_with_id'),
+        ('verifications', '0014_remove_session_synthetic'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

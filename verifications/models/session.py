@@ -93,9 +93,6 @@ class VerificationSession(models.Model):
     aml_score = models.FloatField(null=True, blank=True)
     aml_total_hits = models.PositiveIntegerField(null=True, blank=True)
 
-    # Made by ``seed_sessions`` for benchmarks and load tests, never synced from Didit.
-    synthetic = models.BooleanField(default=False, editable=False)
-
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [

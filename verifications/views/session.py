@@ -12,10 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit, casefile
-from ..didit.client import DiditClient
 from ..didit.errors import DiditError
 from ..forms import DispositionForm, StatusForm
-from ..media import media_expiring
 from ..models import AmlHit, AuditAction, ReviewSource, SessionStatus, VerificationSession
 from ..services import (
     Decision,
@@ -25,12 +23,13 @@ from ..services import (
     check_page_state,
     consume_form_token,
     decide_session,
+    didit_error_message,
     dispose_aml_hit,
     issue_form_token,
     page_state,
     read_form_token,
+    refresh_expiring_media,
 )
-from ..sync import DecisionError, resync_session
 
 TEMPLATE = "verifications/session_detail.html"
 # The outcome of a decision, carried across the redirect to the panel (no JavaScript).
@@ -50,19 +49,17 @@ ONE_TO_ONE = ("document", "face", "aml", "ip_analysis", "user")
 @permission_required("verifications.view_verificationsession", raise_exception=True)
 def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
     session = _load(session_id)
-    if media_expiring(session):
-        # Didit's presigned image URLs have expired: fetch fresh ones rather than show
-        # broken images. If Didit cannot be reached, show what we have and say so.
-        try:
-            resync_session(_page_client(), session.session_id, refresh_media=True)
-        except (DiditError, DecisionError):
-            messages.warning(
-                request,
-                "Didit could not be reached to refresh this session's images; "
-                "they may not load. Reload the page to try again.",
-            )
-        else:
-            session = _load(session_id)
+    # Didit's presigned image URLs expire: fetch fresh ones rather than show broken images.
+    # If Didit cannot be reached, show what we have and say so.
+    media = refresh_expiring_media([session])
+    if media.failed:
+        messages.warning(
+            request,
+            "Didit could not be reached to refresh this session's images; "
+            "they may not load. Reload the page to try again.",
+        )
+    elif media.refreshed:
+        session = _load(session_id)
     audit.record(
         request, action=AuditAction.PII_VIEW, object_type="session", object_id=session.session_id
     )
@@ -128,7 +125,7 @@ def _decide(request: HttpRequest, session: VerificationSession, form: StatusForm
     except FormTokenError as error:
         return 400, ("warning", str(error))
     except DiditError as error:
-        return 502, ("error", _didit_message(error, "change the status"))
+        return 502, ("error", didit_error_message(error, doing="change the status"))
     except SavedAtDiditOnly as error:
         return 202, ("warning", str(error))
     done = DONE.get(review.new_status, f"set to {review.new_status}")
@@ -179,11 +176,6 @@ def _form_errors_to_messages(request: HttpRequest, form) -> None:
         label = form.fields[name].label or name.replace("_", " ") if name in form.fields else ""
         for error in errors:
             messages.error(request, f"{label.capitalize()}: {error}" if label else error)
-
-
-def _page_client() -> DiditClient:
-    # Someone is waiting for the page: one retry at most, and no long Retry-After waits.
-    return DiditClient.from_settings(max_retries=1, max_retry_after=2.0)
 
 
 def _load(session_id: str) -> VerificationSession:
@@ -293,9 +285,3 @@ def _disposition_form(request: HttpRequest, hit: AmlHit) -> DispositionForm:
         },
         auto_id=f"id_hit{hit.pk}_%s",
     )
-
-
-def _didit_message(error: DiditError, doing: str) -> str:
-    if error.status is not None and 400 <= error.status < 500 and error.status != 429:
-        return f"Didit refused to {doing}: {error.detail} Nothing was changed here."
-    return f"Didit could not be reached to {doing}; nothing was changed. Try again in a moment."

@@ -89,7 +89,8 @@ class Sandbox:
 
     def bind(self, base_url: str) -> None:
         self.base_url = base_url
-        self.signer = MediaSigner(base_url=base_url, ttl=self.cfg.media_ttl, secret=self.secret)
+        secret = self.cfg.media_secret or self.secret
+        self.signer = MediaSigner(base_url=base_url, ttl=self.cfg.media_ttl, secret=secret)
 
     def close(self) -> None:
         if self.webhooks is not None:
