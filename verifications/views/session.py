@@ -12,21 +12,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit, casefile
+from ..decisions import (
+    Decision,
+    SavedAtDiditOnly,
+    StaleDecision,
+    check_page_state,
+    decide_session,
+    page_state,
+)
 from ..didit.errors import DiditError
 from ..forms import DispositionForm, StatusForm
 from ..models import AmlHit, AuditAction, ReviewSource, SessionStatus, VerificationSession
 from ..services import (
-    Decision,
     FormTokenError,
-    SavedAtDiditOnly,
-    StaleDecision,
-    check_page_state,
     consume_form_token,
-    decide_session,
     didit_error_message,
     dispose_aml_hit,
     issue_form_token,
-    page_state,
     read_form_token,
     refresh_expiring_media,
 )
