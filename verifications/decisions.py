@@ -21,6 +21,7 @@ from . import audit
 from .didit.client import DiditClient
 from .didit.errors import DiditError
 from .models import AuditAction, AuditEntry, Review, ReviewSource, VerificationSession
+from .services import didit_client
 from .sync import DecisionError, apply_decision
 from .sync.runs import fetch_decision
 
@@ -104,8 +105,7 @@ def decide_session(
        database fails here, ``SavedAtDiditOnly``: the intent stays and the next webhook or
        sync links Didit's review to it.
     """
-    # A person is waiting: the interactive budget (one retry, short waits).
-    client = client or DiditClient.from_settings(purpose="interactive")
+    client = client or didit_client()
     review, requested = _claim(session, decision, seen=seen, actor=actor, request=request)
     try:
         client.update_status(

@@ -1,4 +1,4 @@
-"""Reviewer writes and every Didit call a person waits for.
+"""Reviewer writes and every Didit call a person waits for (AML hits: services_aml.py).
 
 AML-hit dispositions, one-time form tokens (a decision's own path is ``decisions.py``);
 fresh media URLs and Didit's PDF for the pages; the one message a person is told when Didit
@@ -33,7 +33,6 @@ from .didit.errors import (
 )
 from .media import media_expiring
 from .models import (
-    AmlHit,
     AuditAction,
     UsedFormToken,
     VerificationSession,
@@ -110,33 +109,6 @@ def purge_used_form_tokens() -> int:
     return deleted
 
 
-def dispose_aml_hit(
-    *, hit: AmlHit, disposition: str, note: str, actor: Any, request: HttpRequest | None
-) -> AmlHit:
-    """Record a reviewer's verdict on one AML hit (local only: Didit is not told)."""
-    with transaction.atomic():
-        previous = hit.disposition
-        hit.disposition = disposition
-        hit.disposition_note = note
-        hit.disposed_by = actor
-        hit.disposed_at = timezone.now()
-        hit.save(update_fields=["disposition", "disposition_note", "disposed_by", "disposed_at"])
-        audit.record(
-            request,
-            actor=actor,
-            action=AuditAction.AML_DISPOSITION,
-            object_type="session",
-            object_id=hit.session.session_id,
-            detail={
-                "hit_id": hit.hit_id,
-                "previous": previous,
-                "disposition": disposition,
-                "note": note,
-            },
-        )
-    return hit
-
-
 # --- Didit calls a person waits for ---------------------------------------------------------
 
 
@@ -185,7 +157,7 @@ def open_didit_pdf(
     Raises ``DiditError`` (nothing recorded) when Didit refuses or cannot be reached;
     ``didit_error_message`` says why to the person who asked.
     """
-    download = (client or DiditClient.from_settings()).download_pdf(session_id)
+    download = (client or didit_client()).download_pdf(session_id)
     audit.record(
         request,
         action=AuditAction.DIDIT_PDF,
