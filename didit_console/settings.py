@@ -5,6 +5,7 @@ A `.env` file beside manage.py is read if present; `.env.example` lists every va
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,8 +43,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a WAL file too, as production does: SQLite's default in-memory test database
     # (shared cache) fails a second connection's query at once instead of waiting, so tests
     # of concurrent requests would test the test database rather than the console.
+    # One file per test process, so two runs in one checkout never share it.
     DATABASES["default"].setdefault("TEST", {}).setdefault(
-        "NAME", str(BASE_DIR / "test-db.sqlite3")
+        "NAME", str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
