@@ -25,6 +25,10 @@ class AuditAction(models.TextChoices):
     RESYNC = "resync", "Re-synced from Didit"
     SESSION_SHARE = "session_share", "Shared a session (share token)"
     SESSION_IMPORT = "session_import", "Imported a shared session"
+    EVIDENCE_VIEW = "evidence_view", "Viewed an archived evidence file"
+    EVIDENCE_PACK = "evidence_pack", "Requested or downloaded an evidence pack"
+    RETENTION_PURGE = "retention_purge", "Purged personal data under the retention period"
+    DELETED_AT_DIDIT = "deleted_at_didit", "Found deleted at Didit"
 
 
 class AuditEntryQuerySet(models.QuerySet):
