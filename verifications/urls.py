@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import queue, reports, session
+from .views import queue, reports, session, workflow
 
 app_name = "verifications"
 
 urlpatterns = [
     path("", queue.session_list, name="session-list"),
     path("export.csv", queue.session_export, name="session-export"),
+    path("next/", workflow.session_next, name="session-next"),
+    path("my-work/", workflow.my_work, name="my-work"),
     path("<str:session_id>/", session.session_detail, name="session-detail"),
     # PDF reports: Didit's own (streamed through) and our compliance report.
     path("<str:session_id>/pdf/", reports.session_didit_pdf, name="session-didit-pdf"),
     path("<str:session_id>/report.pdf", reports.session_report, name="session-report"),
     path("<str:session_id>/status/", session.session_status, name="session-status"),
+    path("<str:session_id>/claim/", workflow.session_claim, name="session-claim"),
+    path("<str:session_id>/release/", workflow.session_release, name="session-release"),
+    path(
+        "<str:session_id>/second-review/",
+        workflow.session_second_review,
+        name="session-second-review",
+    ),
     path(
         "<str:session_id>/aml-hits/<int:hit_pk>/disposition/",
         session.aml_hit_disposition,

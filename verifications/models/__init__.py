@@ -16,6 +16,7 @@ from .results import (
 from .session import ApiShape, SessionStatus, VerificationSession
 from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
 from .webhook import WebhookDelivery, WebhookOutcome
+from .workflow import PendingDecision, SecondReviewState, SessionClaim
 
 __all__ = [
     "AuditAction",
@@ -28,7 +29,10 @@ __all__ = [
     "FaceCheck",
     "IpAnalysis",
     "Review",
+    "PendingDecision",
     "ReviewSource",
+    "SecondReviewState",
+    "SessionClaim",
     "SessionStatus",
     "SessionWarning",
     "SyncRun",

@@ -19,6 +19,12 @@ class AuditAction(models.TextChoices):
     CSV_EXPORT = "csv_export", "Exported the queue as CSV"
     PII_VIEW = "pii_view", "Viewed personal data"
     RESYNC = "resync", "Re-synced from Didit"
+    CLAIM = "claim", "Claimed a session"
+    RELEASE = "release", "Released a session"
+    CLAIM_REASSIGN = "claim_reassign", "Reassigned a session's claim"
+    SECOND_REVIEW_REQUEST = "second_review_request", "Held a decision for second review"
+    SECOND_REVIEW_CONFIRM = "second_review_confirm", "Confirmed a decision (second review)"
+    SECOND_REVIEW_REJECT = "second_review_reject", "Rejected a decision (second review)"
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import audit
+from .. import audit, four_eyes, workflow
 from ..didit.client import DiditClient
 from ..didit.errors import DiditError
 from ..forms import DispositionForm, StatusForm
@@ -23,6 +23,7 @@ from ..services import (
     update_session_status,
 )
 from ..sync import DecisionError, resync_session
+from . import workflow as workflow_views
 
 TEMPLATE = "verifications/session_detail.html"
 ONE_TO_ONE = ("document", "face", "aml", "ip_analysis", "user")
@@ -49,6 +50,7 @@ def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
     audit.record(
         request, action=AuditAction.PII_VIEW, object_type="session", object_id=session.session_id
     )
+    workflow.touch_claim(session=session, user=request.user)
     context = _page_context(request, session)
     return render(request, TEMPLATE, context)
 
@@ -60,6 +62,9 @@ def session_status(request: HttpRequest, session_id: str) -> HttpResponse:
     session = get_object_or_404(
         VerificationSession.objects.select_related("user"), session_id=session_id
     )
+    # Claimed by another reviewer: 409 naming them, nothing sent (issue 14).
+    if (refused := workflow_views.refuse_if_claimed(request, session)) is not None:
+        return refused
     form = StatusForm(request.POST)
     failed_status = None
     if not form.is_valid():
@@ -71,20 +76,37 @@ def session_status(request: HttpRequest, session_id: str) -> HttpResponse:
             consume_form_token(
                 data["form_token"], user=request.user, purpose=_status_purpose(session)
             )
-            update_session_status(
-                session=session,
-                new_status=data["new_status"],
-                comment=data["comment"],
-                actor=request.user,
-                request=request,
-            )
-        except FormTokenError as error:
+            # Four-eyes (issue 14): a risky decision is held for a second reviewer, unsent.
+            if rules := four_eyes.rules_fired(session, data["new_status"]):
+                four_eyes.hold_for_second_review(
+                    session=session,
+                    new_status=data["new_status"],
+                    comment=data["comment"],
+                    rules=rules,
+                    actor=request.user,
+                    request=request,
+                )
+            else:
+                update_session_status(
+                    session=session,
+                    new_status=data["new_status"],
+                    comment=data["comment"],
+                    actor=request.user,
+                    request=request,
+                )
+        except (FormTokenError, four_eyes.AlreadyPending) as error:
             messages.warning(request, str(error))
         except DiditError as error:
             messages.error(request, _didit_message(error, "change the status"))
             failed_status = 502
         else:
-            messages.success(request, f"Session {data['new_status'].lower()}.")
+            if rules:
+                messages.success(request, "Held for a second review: nothing sent to Didit yet.")
+            else:
+                messages.success(request, f"Session {data['new_status'].lower()}.")
+            # From a page opened through "next": on to the next session of the queue.
+            if (onward := workflow_views.next_after_decision(request, session)) is not None:
+                return onward
     if not request.htmx and failed_status is None:
         return redirect("verifications:session-detail", session_id=session.session_id)
     context = _page_context(request, _load(session_id))
