@@ -193,7 +193,7 @@ def refuse_if_claimed(request: HttpRequest, session: VerificationSession) -> Htt
 def claimed_response(
     request: HttpRequest, session: VerificationSession, error: workflow.ClaimedByAnother
 ) -> HttpResponse:
-    message = f"Nothing was sent: this session is {str(error)[0].lower()}{str(error)[1:]}"
+    message = f"{error} Only they can work on it: nothing was changed or sent to Didit."
     if request.htmx:
         # htmx swaps no 4xx answer: the page reloads and shows the message.
         messages.error(request, message)
