@@ -183,7 +183,8 @@ def test_racing_claims_have_exactly_one_winner(reviewer, other_reviewer, django_
 
 
 def test_the_queue_filters_mine_and_unclaimed(reviewer_client, reviewer, other_reviewer):
-    mine, theirs, free = make("q-mine"), make("q-theirs"), make("q-free")
+    mine, theirs = make("q-mine"), make("q-theirs")
+    make("q-free")
     workflow.claim_session(session=mine, user=reviewer, request=None)
     workflow.claim_session(session=theirs, user=other_reviewer, request=None)
 
