@@ -35,8 +35,10 @@ from verifications.didit.sandbox.media import MediaSigner
 from verifications.didit.sandbox.render import decision as render_decision
 from verifications.models import (
     AmlHit,
+    PendingDecision,
     Review,
     ReviewSource,
+    SessionClaim,
     SessionWarning,
     SyncRun,
     VerificationSession,
@@ -129,7 +131,7 @@ def clear_synthetic() -> int:
         .distinct()
     )
     with transaction.atomic():
-        for model in CHILD_MODELS:
+        for model in (*CHILD_MODELS, SessionClaim, PendingDecision):
             # No cascade below these rows: Django deletes them in one statement each.
             model.objects.filter(session__synthetic=True).delete()
         # Their children are gone: skip Django's cascade collection, which would load every
