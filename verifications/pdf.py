@@ -27,7 +27,7 @@ from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .models import Review, VerificationSession
+from .models import PendingDecision, Review, VerificationSession
 
 # Templates link to static files under this origin; only the fetcher below resolves it, from
 # disk. ``.invalid`` is reserved (RFC 2606): the name can never reach the network.
@@ -153,6 +153,10 @@ def report_sessions() -> QuerySet[VerificationSession]:
         "aml_hits",
         "warnings",
         Prefetch("reviews", queryset=Review.objects.select_related("staff_user")),
+        Prefetch(
+            "pending_decisions",
+            queryset=PendingDecision.objects.select_related("requested_by", "second_reviewer"),
+        ),
     )
 
 

@@ -346,3 +346,50 @@ def test_without_javascript_the_decision_redirects_to_next(sandbox, reviewer_cli
     response = reviewer_client.post(status_url(first), data)
     assert response.status_code == 302
     assert response["Location"] == f"{NEXT}?status=In+Review&after={first.session_id}"
+
+
+# --- My work ---------------------------------------------------------------------------------
+
+
+def test_my_work_lists_my_claims_my_held_decisions_and_todays_decisions(
+    reviewer_client, reviewer, other_reviewer, django_assert_max_num_queries
+):
+    from verifications.models import PendingDecision, Review, ReviewSource
+
+    claimed = make("w-claimed", full_name="Claimed Person")
+    held = make("w-held", full_name="Held Person")
+    decided = make("w-decided", full_name="Decided Person")
+    old = make("w-old", full_name="Yesterday Person")
+    theirs = make("w-theirs", full_name="Their Held Person")
+    workflow.claim_session(session=claimed, user=reviewer, request=None)
+    now = timezone.now()
+    PendingDecision.objects.create(
+        session=held, new_status="Approved", requested_by=reviewer, requested_at=now
+    )
+    PendingDecision.objects.create(
+        session=theirs, new_status="Approved", requested_by=other_reviewer, requested_at=now
+    )
+    for session, when in ((decided, now), (old, now - timedelta(days=2))):
+        Review.objects.create(
+            session=session,
+            source=ReviewSource.CONSOLE,
+            new_status="Declined",
+            staff_user=reviewer,
+            created_at=when,
+        )
+    # Session, user, permissions (2), the four lists (4), session save (3).
+    with django_assert_max_num_queries(11):
+        response = reviewer_client.get(reverse("verifications:my-work"))
+    assert response.status_code == 200
+    assert [c.session.session_id for c in response.context["claims"]] == ["w-claimed"]
+    assert [p.session.session_id for p in response.context["my_pending"]] == ["w-held"]
+    assert [p.session.session_id for p in response.context["awaiting_me"]] == ["w-theirs"]
+    assert [r.session.session_id for r in response.context["decided_today"]] == ["w-decided"]
+    assert "Yesterday Person" not in response.content.decode()
+
+
+def test_my_work_needs_login_and_get(client, reviewer_client, outsider_client):
+    url = reverse("verifications:my-work")
+    assert client.get(url)["Location"].startswith(reverse("login"))
+    assert reviewer_client.post(url).status_code == 405
+    assert outsider_client.get(url).status_code == 403

@@ -3,10 +3,13 @@ reviewer confirms it (exactly one update-status naming both) or rejects it (none
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
+from pypdf import PdfReader
 
 from tests.sandbox import sync_all
 from verifications.models import (
@@ -233,3 +236,21 @@ def test_pending_decisions_have_their_own_queue_filter_and_count(
     )
     assert [s.session_id for s in response.context["sessions"]] == [session.session_id]
     assert response.context["workload"]["pending"] == 1
+
+
+def test_the_compliance_report_prints_every_second_review_step(
+    sandbox, reviewer_client, second_client
+):
+    session = clean_session()
+    arrange("aml_score", session)
+    decide(reviewer_client, session, "Approved", "Looks fine")
+    second_review(second_client, session, "reject", "Score too high")
+    response = reviewer_client.get(
+        reverse("verifications:session-report", args=[session.session_id])
+    )
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(b"".join(response)))
+    text = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+    assert "Second reviews (four-eyes)" in text
+    assert "Rejected by second" in text
+    assert "Score too high" in text
