@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -301,10 +302,18 @@ def test_deciding_a_session_claimed_by_another_is_409_and_sends_nothing(
     assert sandbox.calls["update_status"] == 0
 
 
-def test_a_decision_from_next_lands_on_the_next_session_and_the_counts_follow(
-    sandbox, settings, reviewer_client
-):
+@pytest.fixture
+def counts_cached(settings):
+    """The queue's whole-table counts cached for 5 minutes, forgotten after the test."""
     settings.QUEUE_COUNTS_CACHE_SECONDS = 300
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_decision_from_next_lands_on_the_next_session_and_the_counts_follow(
+    sandbox, counts_cached, reviewer_client
+):
     first, second = in_review()[:2]
     counts_before = dict(
         (status, count) for status, count, _ in reviewer_client.get(QUEUE).context["counts"]

@@ -160,7 +160,7 @@ def status_counts(form: QueueFilterForm, request: HttpRequest) -> list[tuple[str
     decision (their counts must show it). Filtered counts are always exact.
     """
     sessions = form.filter(VerificationSession.objects.all(), with_status=False)
-    if sessions.query.where:
+    if sessions.query.where or not settings.QUEUE_COUNTS_CACHE_SECONDS:
         found = _count_by_status(sessions)
     else:
         cached = cache.get(ALL_COUNTS_CACHE_KEY)
