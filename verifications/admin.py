@@ -368,8 +368,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "session_id", "webhook_type", "status", "outcome")
-    list_filter = ("outcome", "webhook_type")
+    list_display = (
+        "received_at", "session_id", "webhook_type", "status", "outcome", "pending", "repeats"
+    )  # fmt: skip
+    list_filter = ("outcome", "pending", "webhook_type")
     search_fields = ("=session_id",)
     date_hierarchy = "received_at"
 

@@ -8,6 +8,7 @@ and the v2/v3 shapes pass through untouched) and small typed results.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from .errors import (
     DiditRequestError,
     DiditUnavailable,
 )
+from .pacing import RateLimiter
 from .transport import DiditTransport
 
 __all__ = [
@@ -96,14 +98,48 @@ class PdfDownload:
         self.close()
 
 
-class DiditClient(DiditTransport):
-    """Didit's verification API (v1, v2, v3) and its auth server, over ``DiditTransport``."""
+# What a call may cost, by who waits for it (settings name the numbers, see .env.example).
+PURPOSES = ("interactive", "batch")
+
+
+class DiditClient:
+    """Didit's verification API (v1, v2, v3) and its auth server, over a ``DiditTransport``.
+
+    Keyword arguments are the transport's (hosts, credentials, timeouts, retry budget, ...).
+    """
+
+    def __init__(self, *, transport: DiditTransport | None = None, **options: Any) -> None:
+        self.transport = transport or DiditTransport(**options)
 
     @classmethod
-    def from_settings(cls, **overrides: Any) -> DiditClient:
-        """Build the client from ``DIDIT_*`` settings (see .env.example)."""
-        from django.conf import settings
+    def from_settings(cls, *, purpose: str = "interactive", **overrides: Any) -> DiditClient:
+        """Build the client from ``DIDIT_*`` settings (see .env.example).
 
+        ``purpose="interactive"`` (the default) is for anything a person or Didit's webhook
+        waits on: at most one retry, a short ``Retry-After`` and a short read timeout.
+        ``purpose="batch"`` is for ``sync_didit``: patient retries and Didit's full hints.
+        """
+        from django.conf import settings
+        from django.core.cache import caches
+
+        if purpose not in PURPOSES:
+            raise ValueError(f"purpose must be one of {PURPOSES}, not {purpose!r}")
+        if purpose == "interactive":
+            budget = {
+                "max_retries": settings.DIDIT_INTERACTIVE_RETRIES,
+                "max_retry_after": settings.DIDIT_INTERACTIVE_MAX_RETRY_AFTER,
+                "max_backoff": settings.DIDIT_INTERACTIVE_MAX_RETRY_AFTER,
+                "timeout": (
+                    settings.DIDIT_CONNECT_TIMEOUT,
+                    settings.DIDIT_INTERACTIVE_READ_TIMEOUT,
+                ),
+            }
+        else:
+            budget = {
+                "max_retries": settings.DIDIT_BATCH_RETRIES,
+                "max_retry_after": settings.DIDIT_BATCH_MAX_RETRY_AFTER,
+                "timeout": (settings.DIDIT_CONNECT_TIMEOUT, settings.DIDIT_READ_TIMEOUT),
+            }
         options: dict[str, Any] = {
             "verification_url": settings.DIDIT_VERIFICATION_URL,
             "auth_url": settings.DIDIT_AUTH_URL,
@@ -111,11 +147,29 @@ class DiditClient(DiditTransport):
             "client_id": settings.DIDIT_CLIENT_ID,
             "client_secret": settings.DIDIT_CLIENT_SECRET,
             "api_version": settings.DIDIT_API_VERSION,
-            "timeout": (settings.DIDIT_CONNECT_TIMEOUT, settings.DIDIT_READ_TIMEOUT),
             "rate_limits": settings.DIDIT_RATE_LIMITS,
+            "token_cache": caches[settings.DIDIT_TOKEN_CACHE],
+            **budget,
         }
         options.update(overrides)
         return cls(**options)
+
+    @property
+    def api_version(self) -> str:
+        return self.transport.api_version
+
+    @property
+    def auth_mode(self) -> str:
+        return self.transport.auth_mode
+
+    @property
+    def stats(self) -> Counter[str]:
+        """Calls per operation, plus ``attempts``, ``retries``, ``token``, ``rate_limited``."""
+        return self.transport.stats
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.transport.limiter
 
     # --- Sessions -----------------------------------------------------------------------------
 
@@ -147,8 +201,8 @@ class DiditClient(DiditTransport):
                 "language": language,
             }
         body = {key: value for key, value in body.items() if value is not None}
-        data = self._json(
-            "POST", self._path("session/"), operation="create", family="write", body=body
+        data = self.transport.json(
+            "POST", self.transport.path("session/"), operation="create", family="write", body=body
         )
         try:
             return CreatedSession(
@@ -167,9 +221,9 @@ class DiditClient(DiditTransport):
 
     def get_decision(self, session_id: str) -> dict:
         """The session's decision, raw: v1 (``kyc``/``face``/...) or v2/v3 shape."""
-        data = self._json(
+        data = self.transport.json(
             "GET",
-            self._path(f"session/{_segment(session_id)}/decision/"),
+            self.transport.path(f"session/{_segment(session_id)}/decision/"),
             operation="decision",
             family="decision",
         )
@@ -202,9 +256,9 @@ class DiditClient(DiditTransport):
             "email_language": email_language,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
-        data = self._json(
+        data = self.transport.json(
             "PATCH",
-            self._path(f"session/{_segment(session_id)}/update-status/"),
+            self.transport.path(f"session/{_segment(session_id)}/update-status/"),
             operation="update_status",
             family="write",
             body=body,
@@ -218,9 +272,9 @@ class DiditClient(DiditTransport):
 
     def download_pdf(self, session_id: str) -> PdfDownload:
         """Start streaming Didit's PDF report of a session (use as a context manager)."""
-        response = self._request(
+        response = self.transport.request(
             "GET",
-            self._path(f"session/{_segment(session_id)}/generate-pdf/"),
+            self.transport.path(f"session/{_segment(session_id)}/generate-pdf/"),
             operation="pdf",
             family="pdf",
             stream=True,
@@ -235,9 +289,9 @@ class DiditClient(DiditTransport):
 
     def delete_session(self, session_id: str) -> None:
         """Delete a session at Didit (irreversible). A repeat after success answers 404."""
-        self._request(
+        self.transport.request(
             "DELETE",
-            self._path(f"session/{_segment(session_id)}/delete/"),
+            self.transport.path(f"session/{_segment(session_id)}/delete/"),
             operation="delete",
             family="write",
             idempotent=True,
@@ -265,13 +319,17 @@ class DiditClient(DiditTransport):
             workflow_id=workflow_id,
             country=country,
         )
-        return self._paginate("v3/sessions/", params, operation="list", page_size=page_size)
+        return self.transport.paginate(
+            "v3/sessions/", params, operation="list", page_size=page_size
+        )
 
     def count_sessions(self, **filters: Any) -> int:
         """How many sessions match (the list's ``count``), for one cheap call."""
         params = _session_filters(**filters)
         params.update(limit=1, offset=0)
-        page = self._json("GET", "v3/sessions/", operation="list", family="read", params=params)
+        page = self.transport.json(
+            "GET", "v3/sessions/", operation="list", family="read", params=params
+        )
         count = page.get("count") if isinstance(page, dict) else None
         if not isinstance(count, int):
             raise DiditBadResponse("session list has no count", operation="list")
@@ -280,11 +338,11 @@ class DiditClient(DiditTransport):
     def iter_reviews(self, session_id: str, *, page_size: int = 100) -> Iterator[dict]:
         """The session's reviews (who, new status, comment, when), oldest pages first."""
         path = f"v3/sessions/{_segment(session_id)}/reviews/"
-        return self._paginate(path, {}, operation="reviews", page_size=page_size)
+        return self.transport.paginate(path, {}, operation="reviews", page_size=page_size)
 
     def add_review(self, session_id: str, *, new_status: str, comment: str = "") -> dict:
         """Add a review note to a session (v3). Not retried."""
-        return self._json(
+        return self.transport.json(
             "POST",
             f"v3/sessions/{_segment(session_id)}/reviews/",
             operation="add_review",
@@ -301,7 +359,7 @@ class DiditClient(DiditTransport):
     ) -> str:
         """A share token for a finished session, for a partner to import."""
         body = {"ttl_in_seconds": ttl_in_seconds, "for_application_id": for_application_id}
-        data = self._json(
+        data = self.transport.json(
             "POST",
             f"v3/session/{_segment(session_id)}/share/",
             operation="share",
@@ -328,7 +386,7 @@ class DiditClient(DiditTransport):
             "workflow_id": workflow_id,
             "vendor_data": vendor_data,
         }
-        data = self._json(
+        data = self.transport.json(
             "POST",
             "v3/session/import-shared/",
             operation="import_shared",
@@ -346,7 +404,7 @@ class DiditClient(DiditTransport):
         body = {"hit_id": hit_id, "review_status": review_status}
         if comment is not None:
             body["comment"] = comment
-        return self._json(
+        return self.transport.json(
             "PATCH",
             f"v3/session/{_segment(session_id)}/update-aml-hit-status/",
             operation="aml_hit",
@@ -358,11 +416,11 @@ class DiditClient(DiditTransport):
 
     def iter_users(self, *, page_size: int = 100) -> Iterator[dict]:
         """Didit's User entities (one per vendor_data)."""
-        return self._paginate("v3/users/", {}, operation="users", page_size=page_size)
+        return self.transport.paginate("v3/users/", {}, operation="users", page_size=page_size)
 
     def get_user(self, vendor_data: str) -> dict:
         """One User entity: counts, features map, first/last session."""
-        data = self._json(
+        data = self.transport.json(
             "GET", f"v3/users/{_segment(vendor_data)}/", operation="user", family="read"
         )
         if not isinstance(data, dict):

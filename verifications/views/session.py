@@ -164,7 +164,7 @@ def _form_errors_to_messages(request: HttpRequest, form) -> None:
 
 def _page_client() -> DiditClient:
     # Someone is waiting for the page: one retry at most, and no long Retry-After waits.
-    return DiditClient.from_settings(max_retries=1, max_retry_after=2.0)
+    return DiditClient.from_settings(purpose="interactive")
 
 
 def _load(session_id: str) -> VerificationSession:

@@ -340,6 +340,7 @@ def aml_hit(app, request: Request) -> Response:
             raise HttpError(404, {"detail": "AML hit not found."})
         session.hit_reviews = dict(session.hit_reviews or {})
         session.hit_reviews.update(dict(changes))
+        app.store.touch(session)
         app.notify(session, webhook_type="data.updated")
     if len(changes) == 1 and "hit_id" in data:
         return json_response(

@@ -1,7 +1,8 @@
 """The newcomer's one command: a populated console on a sandbox Didit, in under a minute.
 
 Migrates, starts the sandbox Didit server on loopback, syncs it, creates demo accounts
-(printed), and serves the console. Ctrl-C stops the server and the sandbox.
+(printed), and serves the console beside a task worker (``db_worker``, which re-fetches the
+sessions of the sandbox's webhooks). Ctrl-C stops the server, the worker and the sandbox.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
+import sys
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -54,6 +57,7 @@ class Command(BaseCommand):
             webhook_url=f"http://127.0.0.1:{port}/webhooks/didit/",
             webhook_secret=webhook_secret,
         )
+        worker = None
         try:
             self._point_at_sandbox(sandbox.base_url, webhook_secret)
             self.stdout.write(f"Sandbox Didit at {sandbox.base_url}; syncing...")
@@ -64,11 +68,18 @@ class Command(BaseCommand):
             self._create_accounts()
             if no_serve:
                 return
+            worker = self._start_worker()
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/ (Ctrl-C stops)"))
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
         except KeyboardInterrupt:
             pass
         finally:
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
             sandbox.stop()
             self.stdout.write("Demo stopped.")
 
@@ -97,6 +108,15 @@ class Command(BaseCommand):
         for name, value in values.items():
             setattr(settings, name, value)
             os.environ[name] = value
+
+    def _start_worker(self) -> subprocess.Popen:
+        """``manage.py db_worker`` in a child process: the environment (set by
+        _point_at_sandbox) points it at the sandbox, and its tasks at the database."""
+        environment = {**os.environ, "TASKS_BACKEND": "database"}
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker"]
+        command += ["--no-reload", "--interval", "0.5"]
+        self.stdout.write("Task worker started (webhook re-fetches).")
+        return subprocess.Popen(command, env=environment)  # noqa: S603 - our own command
 
     def _create_accounts(self) -> None:
         user_model = get_user_model()
