@@ -103,7 +103,7 @@ def restore_old_name_search(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verifications', '0009_session_status_index_with_id'),
+        ('verifications', '0010_webhook_delivery_durable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
