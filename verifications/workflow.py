@@ -24,7 +24,6 @@ from .models import (
     PendingDecision,
     SecondReviewState,
     SessionClaim,
-    SessionStatus,
     VerificationSession,
 )
 
@@ -253,14 +252,3 @@ def queue_query(data: QueryDict) -> str:
     for name in ("page", "after", "queue"):
         query.pop(name, None)
     return query.urlencode()
-
-
-def review_age_start(session: VerificationSession) -> datetime:
-    """When the session entered review: Didit's last "In Review" review, else its creation."""
-    entered = [
-        review.didit_created_at or review.created_at
-        for review in session.reviews.all()
-        if review.new_status == SessionStatus.IN_REVIEW
-    ]
-    entered = [when for when in entered if when is not None]
-    return max(entered) if entered else session.created_at
