@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from urllib.parse import quote
 
-from .scratch import (
+from .harness import (
     get_ok,
     machine,
     measure,

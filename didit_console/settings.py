@@ -39,6 +39,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a WAL file too, as production does: SQLite's default in-memory test database
+    # (shared cache) fails a second connection's query at once instead of waiting, so tests
+    # of concurrent requests would test the test database rather than the console.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(BASE_DIR / "test-db.sqlite3")
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The default cache is per process unless CACHE_URL names a shared one (redis://, ...). The
@@ -93,6 +99,8 @@ DIDIT_TOKEN_CACHE = env.str("DIDIT_TOKEN_CACHE", default="didit")
 DIDIT_RATE_LIMITS = env.str(
     "DIDIT_RATE_LIMITS", default="decision=100/60,pdf=100/60,read=600/60,write=300/60"
 )
+# Days an AML false-positive whitelist entry applies before it must be reviewed again.
+AML_WHITELIST_DAYS = env.int("AML_WHITELIST_DAYS", default=365)
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -111,6 +119,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "verifications",
     "users",
+    # Development tooling (manage.py demo, seed_sessions): no models, nothing served.
+    "devtools",
 ]
 
 MIDDLEWARE = [

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.test import Client
 
-from .trust import concrete_path, project_urls, sandbox_world
+from .trust import concrete_path, project_urls, world_of
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +99,14 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "verifications:session-didit-pdf": CONSOLE_READ,
     "verifications:session-report": CONSOLE_READ,
     "verifications:session-status": CONSOLE_WRITE,
+    # The AML section: htmx gets the fragment, a plain GET is redirected to the session page.
+    "verifications:aml-hits": rule(
+        outsider=REFUSED_READ,
+        viewer={"GET": OK, "POST": NOT_ALLOWED},
+        reviewer={"GET": OK, "POST": NOT_ALLOWED},
+        admin={"GET": OK, "POST": NOT_ALLOWED},
+    ),
+    "verifications:aml-hits-disposition": CONSOLE_WRITE,
     "verifications:aml-hit-disposition": CONSOLE_WRITE,
     # The review workflow: "next" claims (a write) through a GET, by contract.
     "verifications:session-next": rule(
@@ -197,8 +205,8 @@ def test_every_rule_names_a_url():
 
 
 @pytest.fixture
-def world(didit_sandbox_factory, settings, admin):
-    made = sandbox_world(didit_sandbox_factory, settings)
+def world(synced_sandbox, admin):
+    made = world_of(synced_sandbox)
     return {
         "session_id": made.session_id,
         "hit_pk": made.hit_pk,

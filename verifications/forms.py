@@ -198,7 +198,10 @@ def _start_of(day) -> datetime:
 
 
 class StatusForm(forms.Form):
-    """Approve or Decline, with a comment (required to decline: the reason is the record)."""
+    """A decision for Didit: Approve, Decline or (v3) Resubmit chosen steps, with a comment
+    (required to decline: the reason is the record). Built for one session: ``statuses``
+    Didit accepts, the decision's ``nodes`` (node_id -> feature) and its ``warnings``
+    (risk codes), each of which an Approve must acknowledge (field ``ack``)."""
 
     new_status = forms.ChoiceField(
         choices=[(SessionStatus.APPROVED, "Approve"), (SessionStatus.DECLINED, "Decline")]
@@ -208,31 +211,132 @@ class StatusForm(forms.Form):
         max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Why? (required to decline)"}),
     )
+    nodes_to_resubmit = forms.MultipleChoiceField(
+        label="Steps to redo",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a step of this session's decision; "
+            "nothing was sent to Didit."
+        },
+    )
+    send_email = forms.BooleanField(label="Email the user", required=False)
+    ack = forms.MultipleChoiceField(
+        label="Warnings acknowledged",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "“%(value)s” is not a warning of this session."},
+    )
     form_token = forms.CharField(widget=forms.HiddenInput, max_length=500)
+
+    def __init__(
+        self,
+        data=None,
+        *args,
+        statuses: list[tuple[str, str]] | None = None,
+        nodes: dict[str, str] | None = None,
+        warnings: list[str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(data, *args, **kwargs)
+        if statuses is not None:
+            self.fields["new_status"].choices = statuses
+        self.nodes = nodes or {}
+        self.warnings = warnings or []
+        self.fields["nodes_to_resubmit"].choices = [(node, node) for node in self.nodes]
+        self.fields["ack"].choices = [(risk, risk) for risk in self.warnings]
 
     def clean_comment(self) -> str:
         return self.cleaned_data["comment"].strip()
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("new_status") == SessionStatus.DECLINED and not data.get("comment"):
+        status = data.get("new_status")
+        if status == SessionStatus.DECLINED and not data.get("comment"):
             self.add_error("comment", "Say why you decline: the comment is required.")
+        no_steps = not data.get("nodes_to_resubmit") and "nodes_to_resubmit" not in self.errors
+        if status == SessionStatus.RESUBMITTED and no_steps:
+            self.add_error("nodes_to_resubmit", "Choose at least one step to redo.")
+        if status == SessionStatus.APPROVED and "ack" not in self.errors:
+            missing = [risk for risk in self.warnings if risk not in (data.get("ack") or [])]
+            if missing:
+                self.add_error(
+                    "ack",
+                    "Acknowledge each warning before approving: " + ", ".join(missing) + ".",
+                )
         return data
+
+    def nodes_for_didit(self) -> list[dict[str, str]]:
+        """The chosen steps as Didit's v3 update-status wants them (Resubmit only)."""
+        if self.cleaned_data.get("new_status") != SessionStatus.RESUBMITTED:
+            return []
+        chosen = self.cleaned_data.get("nodes_to_resubmit") or []
+        return [{"node_id": node, "feature": self.nodes[node]} for node in chosen]
 
 
 class DispositionForm(forms.Form):
-    """A reviewer's verdict on one AML hit, kept locally."""
+    """A review status for AML hits, sent to Didit: one hit (the URL names it) or several
+    (``hit`` repeated). ``seen`` carries the page's ``pk:version`` pairs of the hits."""
 
     disposition = forms.ChoiceField(choices=Disposition.choices)
     note = forms.CharField(
         required=False,
         max_length=COMMENT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 1, "placeholder": "Note (optional)"}),
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": "Note (required for Confirmed Match)"}
+        ),
     )
+    whitelist = forms.BooleanField(
+        required=False, label="Remember as not this person (whitelist the entity)"
+    )
+    whitelist_until = forms.DateField(
+        required=False, label="Review by", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    seen = forms.CharField(required=False, max_length=100_000, widget=forms.HiddenInput)
     form_token = forms.CharField(widget=forms.HiddenInput, max_length=500)
 
     def clean_note(self) -> str:
         return self.cleaned_data["note"].strip()
+
+    def clean_seen(self) -> dict[int, int]:
+        seen: dict[int, int] = {}
+        for pair in self.cleaned_data["seen"].split(","):
+            pk, _, version = pair.strip().partition(":")
+            if not pk:
+                continue
+            if not (pk.isdigit() and version.isdigit()):
+                raise forms.ValidationError("The page's hit versions are unreadable.")
+            seen[int(pk)] = int(version)
+        return seen
+
+    def clean(self) -> dict:
+        data = super().clean()
+        disposition = data.get("disposition")
+        if disposition == Disposition.CONFIRMED_MATCH and not data.get("note"):
+            self.add_error("note", "Say why it is a match: the note is required.")
+        if data.get("whitelist"):
+            if disposition and disposition != Disposition.FALSE_POSITIVE:
+                self.add_error("whitelist", "Only a False Positive can be whitelisted.")
+            if not data.get("note"):
+                self.add_error("note", "Give the reason for whitelisting in the note.")
+        elif data.get("whitelist_until"):
+            self.add_error("whitelist_until", "A review-by date needs the whitelist box ticked.")
+        until = data.get("whitelist_until")
+        if until is not None and until <= timezone.localdate():
+            self.add_error("whitelist_until", "The review-by date must be in the future.")
+        return data
+
+
+class BulkDispositionForm(DispositionForm):
+    hit = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+
+    def __init__(self, *args, hits=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hit"].choices = [(hit.pk, hit.pk) for hit in hits]
+        self.fields["hit"].error_messages = {
+            "required": "Select at least one hit.",
+            "invalid_choice": "Hit %(value)s is not a hit of this session.",
+        }
 
 
 class SecondReviewForm(forms.Form):

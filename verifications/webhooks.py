@@ -1,4 +1,4 @@
-"""Verifying Didit's webhook deliveries (SPEC.md, "Webhooks").
+"""Verifying Didit's webhook deliveries (docs/didit-api.md, "Webhooks").
 
 Didit signs each delivery three ways, all HMAC-SHA256 hex keyed with the webhook secret:
 ``X-Signature`` over the raw body, ``X-Signature-V2`` over a canonical re-serialisation of

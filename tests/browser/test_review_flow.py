@@ -9,7 +9,6 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.sandbox import sync_all
 from verifications.models import Review, ReviewSource, VerificationSession
 
 from .conftest import screenshot
@@ -20,9 +19,9 @@ REVIEWABLE = ["In Review", "Declined", "Approved", "Kyc Expired", "Abandoned", "
 
 
 @pytest.fixture
-def sandbox(didit_sandbox, settings, live_url):
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
+def sandbox(live_url, synced_sandbox):
+    """The synced sandbox, in a transactional database the live server sees."""
+    return synced_sandbox
 
 
 def session_with_hits() -> VerificationSession:
@@ -57,7 +56,7 @@ def test_reviewer_filters_the_queue_and_declines_a_session_with_aml_hits(
     session = session_with_hits()
     page.locator(f'#session-rows a[href="/sessions/{session.session_id}/"]').first.click()
     expect(page).to_have_url(re.compile(rf"/sessions/{session.session_id}/$"))
-    hits = page.locator("article.hit")
+    hits = page.locator("tbody.aml__hit")
     expect(hits).to_have_count(session.aml_hits.count())
     expect(page.get_by_role("heading", name="AML screening")).to_be_visible()
 
@@ -67,7 +66,7 @@ def test_reviewer_filters_the_queue_and_declines_a_session_with_aml_hits(
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("Confirmed sanctions match (browser test)")
     expect(page.locator("#session-status .badge")).to_have_text("Declined")
-    expect(page.locator("#messages")).to_contain_text("Session declined.")
+    expect(page.locator("#decision-outcome")).to_contain_text("Session declined at Didit.")
     expect(page.get_by_label("Comment")).to_have_value("")
     assert page.evaluate("window.notReloaded") is True
 
@@ -87,8 +86,8 @@ def test_viewer_sees_the_session_but_no_approve_or_decline_buttons(
     session = session_with_hits()
     page = logged_in_page("viewer", next_path=f"/sessions/{session.session_id}/")
     expect(page.get_by_role("heading", name="AML screening")).to_be_visible()
-    expect(page.locator("article.hit")).to_have_count(session.aml_hits.count())
+    expect(page.locator("tbody.aml__hit")).to_have_count(session.aml_hits.count())
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     expect(page.get_by_role("button", name="Decline")).to_have_count(0)
-    expect(page.get_by_role("button", name="False positive")).to_have_count(0)
+    expect(page.get_by_role("button", name="False Positive")).to_have_count(0)
     assert console_errors == []

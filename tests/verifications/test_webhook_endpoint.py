@@ -70,14 +70,6 @@ def outcome(session_id: str) -> str:
     return WebhookDelivery.objects.filter(session_id=session_id).latest("id").outcome
 
 
-@pytest.fixture
-def synced(db, didit_sandbox, didit_settings):
-    """A sandbox whose 30 sessions are all in our database."""
-    didit_settings(didit_sandbox)
-    sync_sessions(fast_client(didit_sandbox), full=True)
-    return didit_sandbox
-
-
 def a_session(server, *, not_status: str = "Declined") -> str:
     for session_id in server.session_ids():
         if server.decision(session_id)["status"] != not_status:

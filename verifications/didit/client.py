@@ -1,16 +1,15 @@
 """DiditClient: the one place that speaks to Didit, one method per endpoint.
 
-HTTP, auth, pacing, retries and errors live in ``DiditTransport`` (transport.py). The client
+HTTP, auth, pacing, retries and errors live in ``DiditTransport`` (transport.py), which the
+client composes (``client.transport``) and builds per purpose (``from_settings``). The client
 never imports models: it returns Didit's JSON as dicts (decisions stay raw, so both the v1
 and the v2/v3 shapes pass through untouched) and small typed results.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -27,6 +26,7 @@ from .errors import (
     DiditUnavailable,
 )
 from .pacing import RateLimiter
+from .results import CreatedSession, PdfDownload
 from .transport import DiditTransport
 
 __all__ = [
@@ -44,58 +44,9 @@ __all__ = [
     "PdfDownload",
 ]
 
-# Statuses Didit accepts in update-status; v3 added Resubmitted (SPEC.md).
+# Statuses Didit accepts in update-status; v3 added Resubmitted (docs/didit-api.md).
 UPDATE_STATUSES = {"v1": ("Approved", "Declined"), "v2": ("Approved", "Declined")}
 UPDATE_STATUSES["v3"] = ("Approved", "Declined", "Resubmitted")
-PDF_CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class CreatedSession:
-    """What Didit answers to a create-session call."""
-
-    session_id: str
-    url: str
-    status: str
-    session_number: int | None = None
-    vendor_data: str | None = None
-    workflow_id: str | None = None
-    raw: dict = field(default_factory=dict, repr=False)
-
-
-class PdfDownload:
-    """A streamed PDF from generate-pdf; use as a context manager and iterate its chunks."""
-
-    def __init__(self, response: requests.Response, *, session_id: str, operation: str) -> None:
-        self._response = response
-        self.operation = operation
-        self.content_type = response.headers.get("Content-Type", "application/pdf")
-        length = response.headers.get("Content-Length")
-        self.content_length = int(length) if length and length.isdigit() else None
-        self.filename = _filename(response.headers.get("Content-Disposition", "")) or (
-            f"session_{session_id}.pdf"
-        )
-
-    def iter_bytes(self, chunk_size: int = PDF_CHUNK) -> Iterator[bytes]:
-        """Yield the body in chunks; never holds the whole report in memory."""
-        try:
-            yield from self._response.iter_content(chunk_size=chunk_size)
-        except requests.RequestException as exc:
-            raise DiditUnavailable(
-                f"connection lost while downloading the report ({type(exc).__name__})",
-                operation=self.operation,
-            ) from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> PdfDownload:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 # What a call may cost, by who waits for it (settings name the numbers, see .env.example).
@@ -240,10 +191,13 @@ class DiditClient:
         send_email: bool | None = None,
         email_address: str | None = None,
         email_language: str | None = None,
+        nodes_to_resubmit: list[dict] | None = None,
     ) -> dict:
         """Approve or decline (v3: also resubmit). Returns Didit's confirmation.
 
-        Never retried: a repeated PATCH would append a second review.
+        ``nodes_to_resubmit`` (v3, with ``Resubmitted``): the steps to redo, as
+        ``[{"node_id": ..., "feature": ...}]``. Never retried: a repeated PATCH would append
+        a second review.
         """
         allowed = UPDATE_STATUSES[self.api_version]
         if new_status not in allowed:
@@ -254,6 +208,7 @@ class DiditClient:
             "send_email": send_email,
             "email_address": email_address,
             "email_language": email_language,
+            "nodes_to_resubmit": nodes_to_resubmit or None,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
         data = self.transport.json(
@@ -412,6 +367,34 @@ class DiditClient:
             body=body,
         )
 
+    def bulk_update_aml_hit_status(
+        self,
+        session_id: str,
+        *,
+        hit_ids: list[str],
+        review_status: str,
+        comment: str | None = None,
+    ) -> dict:
+        """Set several AML hits' review status at Didit in one call (v3). Not retried.
+
+        The body lists one ``{hit_id, review_status, comment}`` item per hit: the single
+        call's documented body, repeated (SPEC.md leaves the bulk body unconfirmed).
+        """
+        items = []
+        for hit_id in hit_ids:
+            item = {"hit_id": hit_id, "review_status": review_status}
+            if comment is not None:
+                item["comment"] = comment
+            items.append(item)
+        data = self.transport.json(
+            "PATCH",
+            f"v3/session/{_segment(session_id)}/bulk-update-aml-hit-status/",
+            operation="aml_hit_bulk",
+            family="write",
+            body={"hits": items},
+        )
+        return data if isinstance(data, dict) else {}
+
     # --- Users --------------------------------------------------------------------------------
 
     def iter_users(self, *, page_size: int = 100) -> Iterator[dict]:
@@ -458,15 +441,3 @@ def _segment(value: str) -> str:
     if not text or "/" in text or "?" in text or "#" in text or text in (".", ".."):
         raise ValueError("not a valid Didit identifier")
     return requests.utils.quote(text, safe="@:+-._~")
-
-
-_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
-
-
-def _filename(disposition: str) -> str | None:
-    match = _FILENAME.search(disposition)
-    if not match:
-        return None
-    # Only the last path component, and only characters safe in a download header.
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", match.group(1).strip().split("/")[-1])
-    return name or None

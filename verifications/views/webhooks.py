@@ -1,4 +1,4 @@
-"""Didit's webhook deliveries: ``POST /webhooks/didit/`` (SPEC.md, "Webhooks")."""
+"""Didit's webhook deliveries: ``POST /webhooks/didit/`` (docs/didit-api.md, "Webhooks")."""
 
 from __future__ import annotations
 

@@ -244,6 +244,13 @@ class SessionStore:
     def reviews(self, session: Session) -> list[dict]:
         return self.facts(session).reviews + session.reviews
 
+    def forget_derived(self, sessions: list[Session]) -> None:
+        """Drop what was derived for these sessions (facts, people): memory stays flat when
+        every session is rendered once, as ``offline.DecisionSource`` does."""
+        for session in sessions:
+            session.facts_cache = None
+        self._people.clear()
+
     # -- writing ----------------------------------------------------------------------------
 
     def touch(self, session: Session) -> None:

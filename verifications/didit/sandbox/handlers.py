@@ -149,9 +149,33 @@ def update_status(app, request: Request) -> Response:
                 400,
                 {"detail": f"Cannot change the status of a session in status '{session.status}'."},
             )
+        if new_status == config.RESUBMITTED and data.get("nodes_to_resubmit") is not None:
+            _check_nodes(app, session, data["nodes_to_resubmit"])
         app.store.set_status(session, new_status, comment=comment, user=request.credential.user)
         app.notify(session)
     return json_response(200, {"session_id": session.session_id})
+
+
+def _check_nodes(app, session: Session, nodes: object) -> None:
+    """``nodes_to_resubmit``: ``[{"node_id", "feature"}]``, each naming a step of the session."""
+    known = {
+        item.get("node_id")
+        for key, items in render.v3_decision(app.context(session)).items()
+        if key.endswith(("s", "es")) and isinstance(items, list)
+        for item in items
+        if isinstance(item, dict)
+    }
+    if not isinstance(nodes, list):
+        raise HttpError(400, {"nodes_to_resubmit": ["Expected a list of items."]})
+    for node in nodes:
+        if not isinstance(node, dict) or not all(
+            isinstance(node.get(key), str) and node.get(key) for key in ("node_id", "feature")
+        ):
+            raise HttpError(
+                400, {"nodes_to_resubmit": ["Each item needs a node_id and a feature."]}
+            )
+        if node["node_id"] not in known:
+            raise HttpError(400, {"nodes_to_resubmit": [f'Unknown node_id "{node["node_id"]}".']})
 
 
 def pdf(app, request: Request) -> Response:
@@ -317,17 +341,27 @@ def import_shared(app, request: Request) -> Response:
 
 
 def aml_hit(app, request: Request) -> Response:
+    """One hit (``{hit_id, review_status, comment}``) or several: the bulk body is not
+    documented, so both endpoints take the single body, ``{"hits": [single bodies]}`` (a
+    top-level ``review_status``/``comment`` applying to items without one) and
+    ``{"hit_ids": [...], "review_status", "comment"}``. All or nothing."""
     data = request.json()
+    app.record_aml_hit_request(request.path, data)
     if "hits" in data or "hit_ids" in data:
         changes = _bulk_hit_changes(data)
     else:
         changes = [(data.get("hit_id"), data.get("review_status"))]
+    if not changes:
+        raise HttpError(400, {"hits": ["This list may not be empty."]})
     for hit_id, review_status in changes:
-        if not hit_id:
+        if not hit_id or not isinstance(hit_id, str):
             raise HttpError(400, {"hit_id": ["This field is required."]})
         if review_status not in config.AML_REVIEW_STATUSES:
             raise HttpError(400, {"review_status": [f'"{review_status}" is not a valid choice.']})
     _comment(data)
+    for item in data.get("hits") or []:
+        if isinstance(item, dict):
+            _comment(item)
     with app.lock:
         session = _session(app, request)
         ctx = app.context(session)
@@ -356,10 +390,11 @@ def aml_hit(app, request: Request) -> Response:
 
 def _bulk_hit_changes(data: dict) -> list[tuple[str, str]]:
     if isinstance(data.get("hits"), list):
+        if not all(isinstance(item, dict) for item in data["hits"]):
+            raise HttpError(400, {"hits": ["Expected a list of items."]})
         return [
-            (h.get("hit_id"), h.get("review_status", data.get("review_status")))
-            for h in data["hits"]
-            if isinstance(h, dict)
+            (item.get("hit_id"), item.get("review_status", data.get("review_status")))
+            for item in data["hits"]
         ]
     if isinstance(data.get("hit_ids"), list):
         return [(hit_id, data.get("review_status")) for hit_id in data["hit_ids"]]
