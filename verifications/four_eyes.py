@@ -69,7 +69,7 @@ def rules_fired(session: VerificationSession, new_status: str) -> list[str]:
 
 
 def _is_confirmed_match(hit: AmlHit) -> bool:
-    return hit.review_status == "Confirmed Match" or hit.disposition == Disposition.TRUE_MATCH
+    return hit.review_status == "Confirmed Match" or hit.disposition == Disposition.CONFIRMED_MATCH
 
 
 def _is_pep(hit: AmlHit) -> bool:

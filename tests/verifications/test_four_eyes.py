@@ -64,6 +64,8 @@ def decide(client, session, new_status: str, comment: str = "Because"):
         "new_status": new_status,
         "comment": comment,
         "form_token": page.context["status_form"].initial["form_token"],
+        # Approving needs every warning acknowledged.
+        "ack": [warning.risk for warning in session.warnings.all() if warning.risk],
     }
     return client.post(reverse("verifications:session-status", args=[session.session_id]), data)
 

@@ -103,21 +103,22 @@ def restore_old_name_search(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('verifications', '0010_webhook_delivery_durable'),
+        ('verifications', '0014_remove_session_synthetic'),
+        ('verifications', '0030_audit_actions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(drop_name_search, restore_old_name_search),
+        migrations.AlterField(
+            model_name='auditentry',
+            name='action',
+            field=models.CharField(choices=[('status_request', "Asked Didit to change a session's status"), ('status_update', 'Approved/declined a session'), ('status_refused', 'A status change Didit refused or did not answer'), ('aml_disposition', 'Disposed an AML hit'), ('aml_whitelist_add', 'Whitelisted an AML entity for a person'), ('aml_whitelist_revoke', 'Revoked an AML whitelist entry'), ('reverification', 'Started a re-verification'), ('didit_pdf', "Downloaded Didit's PDF report"), ('report_pdf', 'Downloaded a compliance report'), ('csv_export', 'Exported the queue as CSV'), ('pii_view', 'Viewed personal data'), ('resync', 'Re-synced from Didit'), ('claim', 'Claimed a session'), ('release', 'Released a session'), ('claim_reassign', "Reassigned a session's claim"), ('second_review_request', 'Held a decision for second review'), ('second_review_confirm', 'Confirmed a decision (second review)'), ('second_review_reject', 'Rejected a decision (second review)')], max_length=32),
+        ),
         migrations.AddField(
             model_name='verificationsession',
             name='search_name',
             field=models.CharField(blank=True, editable=False, max_length=255),
-        ),
-        migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(choices=[('status_update', 'Approved/declined a session'), ('aml_disposition', 'Disposed an AML hit'), ('reverification', 'Started a re-verification'), ('didit_pdf', "Downloaded Didit's PDF report"), ('report_pdf', 'Downloaded a compliance report'), ('csv_export', 'Exported the queue as CSV'), ('pii_view', 'Viewed personal data'), ('resync', 'Re-synced from Didit'), ('claim', 'Claimed a session'), ('release', 'Released a session'), ('claim_reassign', "Reassigned a session's claim"), ('second_review_request', 'Held a decision for second review'), ('second_review_confirm', 'Confirmed a decision (second review)'), ('second_review_reject', 'Rejected a decision (second review)')], max_length=32),
         ),
         migrations.CreateModel(
             name='PendingDecision',
