@@ -57,6 +57,8 @@
     if (!form) return false;
     var button = form.querySelector('button[name="new_status"][value="' + status + '"]');
     if (!button || button.disabled) return false;
+    var folded = button.closest("details");
+    if (folded) folded.open = true; // Resubmit sits in a folded section with its steps.
     var comment = commentBox();
     form.querySelectorAll(".is-armed").forEach(function (other) {
       other.classList.remove("is-armed");
