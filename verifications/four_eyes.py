@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from . import audit
+from .decisions import update_session_status
 from .didit.client import DiditClient
 from .didit.errors import DiditError
 from .models import (
@@ -27,7 +28,6 @@ from .models import (
     SessionStatus,
     VerificationSession,
 )
-from .services import update_session_status
 
 RULE_LABELS = {
     "approve_confirmed_match": "approving a session with a confirmed AML match",

@@ -158,10 +158,10 @@ def test_the_page_runs_the_same_queries_whatever_the_number_of_hits_reviews_and_
     sandbox, viewer_client, reviewer, django_assert_max_num_queries
 ):
     session = session_with_hits()
-    # Session, user, permissions (2), page data (1 + hits + reviews + warnings), the person's
-    # AML whitelist entries, audit, save; the claim: its activity, its owner and any decision
-    # pending a second review (3).
-    with django_assert_max_num_queries(16) as before:
+    # Session, user, permissions (2), page data (1 + hits + reviews + warnings + archived
+    # evidence), the person's AML whitelist entries, audit, save; the claim: its activity,
+    # its owner and any decision pending a second review (3).
+    with django_assert_max_num_queries(17) as before:
         viewer_client.get(url(session))
     for index in range(20):
         AmlHit.objects.create(session=session, hit_id=f"extra-{index}", caption=f"Extra {index}")

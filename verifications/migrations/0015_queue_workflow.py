@@ -104,7 +104,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('verifications', '0014_remove_session_synthetic'),
-        ('verifications', '0030_audit_actions'),
+        ('verifications', '0016_evidence_archive_retention'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditentry',
             name='action',
-            field=models.CharField(choices=[('status_request', "Asked Didit to change a session's status"), ('status_update', 'Approved/declined a session'), ('status_refused', 'A status change Didit refused or did not answer'), ('aml_disposition', 'Disposed an AML hit'), ('aml_whitelist_add', 'Whitelisted an AML entity for a person'), ('aml_whitelist_revoke', 'Revoked an AML whitelist entry'), ('reverification', 'Started a re-verification'), ('didit_pdf', "Downloaded Didit's PDF report"), ('report_pdf', 'Downloaded a compliance report'), ('csv_export', 'Exported the queue as CSV'), ('pii_view', 'Viewed personal data'), ('resync', 'Re-synced from Didit'), ('claim', 'Claimed a session'), ('release', 'Released a session'), ('claim_reassign', "Reassigned a session's claim"), ('second_review_request', 'Held a decision for second review'), ('second_review_confirm', 'Confirmed a decision (second review)'), ('second_review_reject', 'Rejected a decision (second review)')], max_length=32),
+            field=models.CharField(choices=[('status_request', "Asked Didit to change a session's status"), ('status_update', 'Approved/declined a session'), ('status_refused', 'A status change Didit refused or did not answer'), ('aml_disposition', 'Disposed an AML hit'), ('aml_whitelist_add', 'Whitelisted an AML entity for a person'), ('aml_whitelist_revoke', 'Revoked an AML whitelist entry'), ('reverification', 'Started a re-verification'), ('didit_pdf', "Downloaded Didit's PDF report"), ('report_pdf', 'Downloaded a compliance report'), ('csv_export', 'Exported the queue as CSV'), ('pii_view', 'Viewed personal data'), ('resync', 'Re-synced from Didit'), ('claim', 'Claimed a session'), ('release', 'Released a session'), ('claim_reassign', "Reassigned a session's claim"), ('second_review_request', 'Held a decision for second review'), ('second_review_confirm', 'Confirmed a decision (second review)'), ('second_review_reject', 'Rejected a decision (second review)'), ('evidence_view', 'Viewed an archived evidence file'), ('evidence_pack', 'Requested or downloaded an evidence pack'), ('retention_purge', 'Purged personal data under the retention period'), ('deleted_at_didit', 'Found deleted at Didit')], max_length=32),
         ),
         migrations.AddField(
             model_name='verificationsession',

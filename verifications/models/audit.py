@@ -29,6 +29,10 @@ class AuditAction(models.TextChoices):
     SECOND_REVIEW_REQUEST = "second_review_request", "Held a decision for second review"
     SECOND_REVIEW_CONFIRM = "second_review_confirm", "Confirmed a decision (second review)"
     SECOND_REVIEW_REJECT = "second_review_reject", "Rejected a decision (second review)"
+    EVIDENCE_VIEW = "evidence_view", "Viewed an archived evidence file"
+    EVIDENCE_PACK = "evidence_pack", "Requested or downloaded an evidence pack"
+    RETENTION_PURGE = "retention_purge", "Purged personal data under the retention period"
+    DELETED_AT_DIDIT = "deleted_at_didit", "Found deleted at Didit"
 
 
 class AuditEntryQuerySet(models.QuerySet):

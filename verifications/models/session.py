@@ -122,6 +122,12 @@ class VerificationSession(models.Model):
     # optional; indexed by trigram (PostgreSQL) or an FTS5 trigram table (SQLite, 0015).
     search_name = models.CharField(max_length=255, blank=True, editable=False)
 
+    # Retention (verifications/retention.py): when our retention period purged the personal
+    # data and evidence (the row stays as a tombstone), and when a full sync found that
+    # Didit no longer has the session (our copy and archive are kept under our own rules).
+    purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at_didit = models.DateTimeField(null=True, blank=True, editable=False)
+
     objects = SessionQuerySet.as_manager()
 
     class Meta:
