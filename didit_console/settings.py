@@ -203,6 +203,19 @@ SESSION_SAVE_EVERY_REQUEST = True
 # Seconds the queue's per-status counts of the whole table are reused: counting 100k+ rows on
 # every page view is the queue's costliest query. Filtered counts are always exact. 0: never.
 QUEUE_COUNTS_CACHE_SECONDS = env.int("QUEUE_COUNTS_CACHE_SECONDS", default=30)
+# A reviewer's claim on a session lapses after this many minutes without activity.
+CLAIM_TTL_MINUTES = env.int("CLAIM_TTL_MINUTES", default=30)
+# Hours an In Review session may wait; the queue colours sessions near it and counts breaches.
+REVIEW_SLA_HOURS = env.float("REVIEW_SLA_HOURS", default=24)
+# Four-eyes: decisions that a second, different reviewer must confirm before Didit is told.
+# approve_confirmed_match: approving with a Confirmed Match (or true-match) AML hit;
+# approve_pep: approving with a PEP hit; approve_declined: approving what Didit declined;
+# aml_score: any decision on a session whose AML score is at least FOUR_EYES_AML_SCORE.
+FOUR_EYES_RULES = env.list(
+    "FOUR_EYES_RULES",
+    default=["approve_confirmed_match", "approve_pep", "approve_declined", "aml_score"],
+)
+FOUR_EYES_AML_SCORE = env.float("FOUR_EYES_AML_SCORE", default=80)
 
 # --- Evidence archive and retention -----------------------------------------------------------
 # Uploaded and archived files live under MEDIA_ROOT (never served as public static files).

@@ -111,6 +111,17 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     ),
     "verifications:aml-hits-disposition": CONSOLE_WRITE,
     "verifications:aml-hit-disposition": CONSOLE_WRITE,
+    # The review workflow: "next" claims (a write) through a GET, by contract.
+    "verifications:session-next": rule(
+        outsider=REFUSED_READ,
+        viewer=REFUSED_READ,
+        reviewer={"GET": OK, "POST": NOT_ALLOWED},
+        admin={"GET": OK, "POST": NOT_ALLOWED},
+    ),
+    "verifications:my-work": CONSOLE_READ,
+    "verifications:session-claim": CONSOLE_WRITE,
+    "verifications:session-release": CONSOLE_WRITE,
+    "verifications:session-second-review": CONSOLE_WRITE,
     "users:user-detail": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-report": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-reverify": CONSOLE_WRITE,

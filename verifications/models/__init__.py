@@ -22,6 +22,7 @@ from .session import ApiShape, SessionStatus, VerificationSession
 from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
 from .webhook import WebhookDelivery, WebhookOutcome
 from .whitelist import AmlWhitelistEntry
+from .workflow import PendingDecision, SecondReviewState, SessionClaim
 
 __all__ = [
     "AuditAction",
@@ -42,8 +43,11 @@ __all__ = [
     "IdentifierKind",
     "IpAnalysis",
     "Review",
+    "PendingDecision",
     "ReviewSource",
     "SessionIdentifier",
+    "SecondReviewState",
+    "SessionClaim",
     "SessionStatus",
     "SessionWarning",
     "SyncRun",
