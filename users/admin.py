@@ -33,3 +33,6 @@ class DiditUserAdmin(ReadOnlyAdmin):
     search_fields = ("=vendor_data", "full_name")
     date_hierarchy = "last_session_at"
     inlines = (SessionInline,)
+
+    def personal_data_of(self, obj) -> tuple[str, str]:
+        return "user", obj.vendor_data

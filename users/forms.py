@@ -26,3 +26,15 @@ class ReverificationForm(forms.Form):
         elif not data.get("workflow_id"):
             self.add_error("workflow_id", "Choose the workflow to run.")
         return data
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The second step of signing in: a 6-digit code from the app, or a recovery code."""
+
+    code = forms.CharField(
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )

@@ -19,6 +19,7 @@ class AuditAction(models.TextChoices):
     CSV_EXPORT = "csv_export", "Exported the queue as CSV"
     PII_VIEW = "pii_view", "Viewed personal data"
     RESYNC = "resync", "Re-synced from Didit"
+    ACCESS_DENIED = "access_denied", "Was refused access to personal data"
 
 
 class AuditEntryQuerySet(models.QuerySet):
