@@ -51,15 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     gunicorn += ["--bind", f"{args.host}:{args.port}", "--chdir", str(ROOT)]
     if args.workers:
         gunicorn += ["--workers", str(args.workers)]
-    processes = [subprocess.Popen(gunicorn, env=env)]  # noqa: S603
+    processes = [subprocess.Popen(gunicorn, env=env)]
     if args.no_worker:
         print("Tasks worker not started (--no-worker).", flush=True)
     elif has_command("db_worker", env=env):
-        processes.append(subprocess.Popen([*MANAGE, "db_worker"], env=env))  # noqa: S603
+        processes.append(subprocess.Popen([*MANAGE, "db_worker"], env=env))
         print("Tasks worker started (manage.py db_worker).", flush=True)
     else:
         print("No tasks worker: this version has no `manage.py db_worker`.", flush=True)
-    print(f"Didit Console at http://{args.host}:{args.port}/ (DEBUG off). Ctrl-C stops.", flush=True)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"Didit Console at {url} (DEBUG off). Ctrl-C stops.", flush=True)
     return supervise(processes)
 
 
@@ -81,9 +82,7 @@ def ensure_secret_key(dotenv: Path) -> None:
 
 
 def has_command(name: str, *, env: dict[str, str]) -> bool:
-    found = subprocess.run(  # noqa: S603
-        [*MANAGE, "help", name], env=env, capture_output=True, check=False
-    )
+    found = subprocess.run([*MANAGE, "help", name], env=env, capture_output=True, check=False)
     return found.returncode == 0
 
 

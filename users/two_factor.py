@@ -8,6 +8,7 @@ step either, and the failure count is reset only once both factors have passed.
 
 from __future__ import annotations
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
@@ -15,8 +16,6 @@ from django.http import HttpRequest
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from axes.handlers.proxy import AxesProxyHandler
 
 # The TOTP device being enrolled (unconfirmed until its first code is right).
 APP_DEVICE_NAME = "Authenticator app"

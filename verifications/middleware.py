@@ -10,8 +10,20 @@ from django.utils.cache import patch_cache_control
 from . import audit
 from .models import AuditAction
 
-# Admin pages of these apps show personal data (sessions, documents, hits, Didit users).
-PERSONAL_DATA_ADMIN_APPS = ("verifications", "users")
+# Admin pages of these models show personal data ("<app_label>_<model_name>").
+PERSONAL_DATA_ADMIN_MODELS = frozenset(
+    {
+        "verifications_verificationsession",
+        "verifications_documentdata",
+        "verifications_facecheck",
+        "verifications_amlscreening",
+        "verifications_amlhit",
+        "verifications_ipanalysis",
+        "verifications_sessionwarning",
+        "verifications_review",
+        "users_didituser",
+    }
+)
 
 
 class RejectNulMiddleware:
@@ -78,12 +90,8 @@ def _personal_data_target(request: HttpRequest) -> tuple[str, str] | None:
     if match.namespace in ("verifications", "users"):
         return "page", match.url_name or ""
     if match.namespace == "admin":
-        app_label = match.kwargs.get("app_label") or _admin_app_label(match.url_name or "")
-        if app_label in PERSONAL_DATA_ADMIN_APPS:
-            return "admin", match.kwargs.get("object_id") or match.url_name or ""
+        # The admin names model URLs "<app_label>_<model_name>_<view>".
+        model = (match.url_name or "").rsplit("_", 1)[0]
+        if model in PERSONAL_DATA_ADMIN_MODELS:
+            return "admin", match.kwargs.get("object_id") or match.url_name
     return None
-
-
-def _admin_app_label(url_name: str) -> str:
-    # The admin names model URLs "<app_label>_<model>_<view>".
-    return url_name.split("_", 1)[0]

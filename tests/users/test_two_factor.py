@@ -59,9 +59,7 @@ def test_first_login_enrols_with_a_qr_code_then_shows_recovery_codes(
     device = TOTPDevice.objects.get(user=reviewer)
     assert device.confirmed is False
 
-    done = client.post(
-        "/accounts/2fa/setup/", {"code": current_code(device), "next": "/sessions/"}
-    )
+    done = client.post("/accounts/2fa/setup/", {"code": current_code(device), "next": "/sessions/"})
     assert done.status_code == 200
     codes = done.context["recovery_codes"]
     assert len(codes) == 10
