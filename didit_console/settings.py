@@ -213,6 +213,10 @@ if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postg
     }
     # A pool and persistent connections are two answers to the same question: pick one.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Addresses of reverse proxies in front of gunicorn (e.g. 127.0.0.1 for nginx on the same
+# host): for requests from them, the audit log and login throttling take the client address
+# from the last X-Forwarded-For entry (the one the proxy appended). Empty: REMOTE_ADDR only.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -106,3 +106,21 @@ def test_a_refused_admin_page_of_personal_data_is_audited(client, django_user_mo
     assert client.get(url).status_code == 403
     entry = AuditEntry.objects.get(action=AuditAction.ACCESS_DENIED)
     assert (entry.object_type, entry.object_id) == ("admin", str(person.pk))
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "expected"),
+    [
+        ([], "203.0.113.9", "127.0.0.1"),
+        (["127.0.0.1"], "198.51.100.1, 203.0.113.9", "203.0.113.9"),
+        (["127.0.0.1"], "not-an-address", "127.0.0.1"),
+    ],
+)
+def test_the_client_address_comes_through_a_trusted_proxy_only(
+    rf, settings, trusted, forwarded, expected
+):
+    from verifications.audit import client_ip
+
+    settings.TRUSTED_PROXIES = trusted
+    request = rf.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
