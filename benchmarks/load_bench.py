@@ -103,7 +103,7 @@ def run(args, database_url: str, tmp: Path) -> int:
     password = secrets.token_urlsafe(16)
     try:
         prepare(args, env, password)
-        plan = load_plan(database_url, tmp / "plan.json")
+        plan = load_plan(database_url, tmp / "plan.json", set(sandbox.session_ids()))
         serve = start_serve(env, port, args.workers, tmp / "serve.log")
         stop = threading.Event()
         sync_runs: list[int] = []
@@ -135,15 +135,16 @@ def run(args, database_url: str, tmp: Path) -> int:
 
 def prepare(args, env: dict[str, str], password: str) -> None:
     subprocess.run([*MANAGE, "migrate", "--noinput", "-v", "0"], env=env, check=True)
-    started = time.perf_counter()
-    subprocess.run([*MANAGE, "sync_didit", "--full"], env=env, check=True)
-    print(f"Synced {args.sessions} sandbox sessions in {time.perf_counter() - started:.1f} s.")
+    # seed_sessions refuses a database that has been synced: seed first.
     if args.seed_sessions:
         started = time.perf_counter()
         subprocess.run(
             [*MANAGE, "seed_sessions", "--sessions", str(args.seed_sessions)], env=env, check=True
         )
         print(f"Seeded {args.seed_sessions} sessions in {time.perf_counter() - started:.1f} s.")
+    started = time.perf_counter()
+    subprocess.run([*MANAGE, "sync_didit", "--full"], env=env, check=True)
+    print(f"Synced {args.sessions} sandbox sessions in {time.perf_counter() - started:.1f} s.")
     accounts = (
         "from django.contrib.auth.models import Group, User\n"
         "group = Group.objects.get(name='reviewer')\n"
@@ -154,16 +155,16 @@ def prepare(args, env: dict[str, str], password: str) -> None:
     subprocess.run([*MANAGE, "shell", "-c", accounts], env=env, check=True)
 
 
-def load_plan(database_url: str, path: Path) -> dict:
-    """Which sessions reviewers look at, search for and decide (each In Review one once)."""
+def load_plan(database_url: str, path: Path, in_didit: set[str]) -> dict:
+    """Which sessions reviewers look at, search for and decide (each In Review one, of those
+    Didit knows, once)."""
     with psycopg.connect(database_url) as connection:
         rows = connection.execute(
-            "SELECT session_id, status, document_number, full_name, synthetic"
+            "SELECT session_id, status, document_number, full_name"
             " FROM verifications_verificationsession"
         ).fetchall()
     rng = random.Random(7)
-    real = [row for row in rows if not row[4]]
-    decide = [row[0] for row in real if row[1] == "In Review"]
+    decide = [row[0] for row in rows if row[1] == "In Review" and row[0] in in_didit]
     browse = rng.sample([row[0] for row in rows], min(500, len(rows)))
     searches = [row[2][:5] for row in rows if row[2]][:200] + [
         row[3].split()[-1] for row in rows if row[3]

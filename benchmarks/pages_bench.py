@@ -12,7 +12,7 @@ import argparse
 import logging
 from datetime import timedelta
 
-from .scratch import (
+from .harness import (
     get_ok,
     machine,
     measure,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from .scratch import (
+from .harness import (
     get_ok,
     machine,
     measure,

@@ -39,7 +39,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a WAL file too, as production does: SQLite's default in-memory test database
+    # (shared cache) fails a second connection's query at once instead of waiting, so tests
+    # of concurrent requests would test the test database rather than the console.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(BASE_DIR / "test-db.sqlite3")
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The default cache is per process unless CACHE_URL names a shared one (redis://, ...). The
+# "didit" cache holds Didit's OAuth token; a table in our database by default, so every
+# process shares it (the table is created by migration verifications 0010).
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+    "didit": env.cache("DIDIT_CACHE_URL", default="dbcache://didit_cache"),
+}
+
+# Background tasks (Django's tasks API, through django-tasks): webhooks' re-fetches run on
+# the database backend's worker (`manage.py db_worker`). TASKS_BACKEND=immediate runs each
+# task inside the request instead (tests, and a console without a worker).
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {sorted(TASKS_BACKENDS)}.")
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 
 # --- Didit API --------------------------------------------------------------------------------
 DIDIT_API_KEY = env.str("DIDIT_API_KEY", default="")
@@ -55,9 +81,20 @@ DIDIT_MEDIA_HOSTS = env.list("DIDIT_MEDIA_HOSTS", default=[])
 DIDIT_MEDIA_TIMEOUT = env.float("DIDIT_MEDIA_TIMEOUT", default=5.0)
 # Which path family decisions, PDFs and status updates use; listing is v3 only.
 DIDIT_API_VERSION = env.str("DIDIT_API_VERSION", default="v3")
-# Seconds to wait for Didit to connect and to answer.
+# Seconds to wait for Didit to connect, and to answer a batch call (sync_didit).
 DIDIT_CONNECT_TIMEOUT = env.float("DIDIT_CONNECT_TIMEOUT", default=5.0)
 DIDIT_READ_TIMEOUT = env.float("DIDIT_READ_TIMEOUT", default=30.0)
+# Batch budget (sync_didit): retries per call, and the longest Retry-After it waits out.
+DIDIT_BATCH_RETRIES = env.int("DIDIT_BATCH_RETRIES", default=4)
+DIDIT_BATCH_MAX_RETRY_AFTER = env.float("DIDIT_BATCH_MAX_RETRY_AFTER", default=120.0)
+# Interactive budget (anything a person or Didit's webhook waits on): retries per call, the
+# longest Retry-After (and backoff) it waits out, and its read timeout.
+DIDIT_INTERACTIVE_RETRIES = env.int("DIDIT_INTERACTIVE_RETRIES", default=1)
+DIDIT_INTERACTIVE_MAX_RETRY_AFTER = env.float("DIDIT_INTERACTIVE_MAX_RETRY_AFTER", default=2.0)
+DIDIT_INTERACTIVE_READ_TIMEOUT = env.float("DIDIT_INTERACTIVE_READ_TIMEOUT", default=10.0)
+# The cache alias (CACHES above) holding the OAuth token, so requests and processes share one
+# token until shortly before it expires.
+DIDIT_TOKEN_CACHE = env.str("DIDIT_TOKEN_CACHE", default="didit")
 # Client-side pacing per endpoint family, "family=calls/seconds,..."; Didit's published limits.
 DIDIT_RATE_LIMITS = env.str(
     "DIDIT_RATE_LIMITS", default="decision=100/60,pdf=100/60,read=600/60,write=300/60"
@@ -80,8 +117,12 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "verifications",
     "users",
+    # Development tooling (manage.py demo, seed_sessions): no models, nothing served.
+    "devtools",
 ]
 
 MIDDLEWARE = [

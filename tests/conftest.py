@@ -1,4 +1,5 @@
-"""Shared fixtures: personas, and the sandbox Didit server (from its pytest plugin).
+"""Shared fixtures: personas, the sandbox Didit server (from its pytest plugin), the synced
+world, and cheap rows.
 
 Personas are the people who use the console. ``viewer``, ``reviewer`` and ``admin`` belong to
 the Django groups of the same names (their permissions come from a migration); ``admin`` is
@@ -7,6 +8,10 @@ already logged in: ``viewer_client``, ``reviewer_client``, ``admin_client``, ``o
 
 ``admin_user`` and ``admin_client`` replace pytest-django's fixtures of the same names, so
 code written against either convention gets the same admin persona.
+
+``synced_sandbox`` is the default sandbox (30 sessions, seed 1) synced into the test database,
+settings pointed at it; ``sandbox`` and ``synced`` are the names test modules gave it before.
+A test that needs a row or two builds them instead (``tests.factories``): no sync at all.
 """
 
 from __future__ import annotations
@@ -16,12 +21,21 @@ from functools import cache
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.test import Client
+from django.test import Client, override_settings
+
+from tests.sandbox import SyncedWorld
 
 pytest_plugins = ["verifications.didit.sandbox.pytest_plugin"]
 
 # Every persona's password, for tests that log in through the real login form.
 PERSONA_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher(django_test_environment):
+    """MD5 for the test run: production's slow hasher is the point there, a cost here."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @cache
@@ -100,3 +114,34 @@ def admin_client(admin) -> Client:
 @pytest.fixture
 def outsider_client(outsider) -> Client:
     return _client_for(outsider)
+
+
+@pytest.fixture(scope="session")
+def synced_world() -> SyncedWorld:
+    """One sync of the default sandbox for the whole run (see ``tests.sandbox.SyncedWorld``)."""
+    return SyncedWorld()
+
+
+@pytest.fixture
+def synced_sandbox(db, settings, synced_world):
+    """The default sandbox (30 sessions, seed 1), synced: the test database equals Didit's,
+    and the console's settings point at it. A fresh server per test: call counts, faults and
+    status changes never leak from one test to the next."""
+    server = synced_world.start()
+    try:
+        synced_world.fill(server, settings)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(synced_sandbox):
+    """``synced_sandbox``, by the name the view tests know it."""
+    return synced_sandbox
+
+
+@pytest.fixture
+def synced(synced_sandbox):
+    """``synced_sandbox``, by the name the admin, PDF and webhook tests know it."""
+    return synced_sandbox

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 from django.test import Client
 
-from .trust import concrete_path, project_urls, sandbox_world
+from .trust import concrete_path, project_urls, world_of
 
 pytestmark = pytest.mark.django_db
 
@@ -194,8 +194,8 @@ def test_every_rule_names_a_url():
 
 
 @pytest.fixture
-def world(didit_sandbox_factory, settings, admin):
-    made = sandbox_world(didit_sandbox_factory, settings)
+def world(synced_sandbox, admin):
+    made = world_of(synced_sandbox)
     return {
         "session_id": made.session_id,
         "hit_pk": made.hit_pk,

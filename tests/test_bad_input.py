@@ -151,10 +151,15 @@ def test_a_decision_failing_midway_leaves_no_half_session(name, monkeypatch):
     """The transaction is the guarantee: fail after the session row, and it is gone too."""
     from verifications.sync import apply as apply_module
 
-    def explode(*args, **kwargs):
-        raise DecisionError("simulated failure after the session row was written")
+    fit = apply_module._fit
 
-    monkeypatch.setattr(apply_module, "_sync_warnings", explode)
+    def explode_after_the_session_row(model, values):
+        # The session row is fitted, then inserted; its first child row fails.
+        if model is not VerificationSession:
+            raise DecisionError("simulated failure after the session row was written")
+        return fit(model, values)
+
+    monkeypatch.setattr(apply_module, "_fit", explode_after_the_session_row)
     before = row_counts()
 
     with pytest.raises(DecisionError):

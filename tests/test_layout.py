@@ -80,12 +80,16 @@ def test_base_page_tells_htmx_not_to_inject_styles_eval_or_cache_pages(client):
     page = parse(client.get("/accounts/login/").content.decode())
 
     [config] = [attrs for attrs in tags_named(page, "meta") if attrs.get("name") == "htmx-config"]
-    assert json.loads(config["content"]) == {
+    settings = json.loads(config["content"])
+    handling = settings.pop("responseHandling")
+    assert settings == {
         "includeIndicatorStyles": False,
         "allowEval": False,
         "allowScriptTags": False,
         "historyCacheSize": 0,
     }
+    # Fragments that tell why a form was refused (400, 409, 502, 503) are swapped in.
+    assert {"code": "(400|409|502|503)", "swap": True, "error": False} in handling
 
 
 @pytest.mark.parametrize("persona_client", ["client", "reviewer_client"])

@@ -10,7 +10,7 @@ from django.test import Client
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 from verifications.pdf import RestrictedFetcher, render_session_report
 
-from .trust import sandbox_world
+from .trust import sandbox_world, world_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,8 @@ WEBHOOK_SECRET = "test-webhook-secret"
 
 
 @pytest.fixture
-def world(didit_sandbox_factory, settings):
-    return sandbox_world(didit_sandbox_factory, settings)
+def world(synced_sandbox):
+    return world_of(synced_sandbox)
 
 
 def personal_data(server, session_id: str) -> list[str]:
@@ -53,7 +53,7 @@ def test_logs_of_a_full_run_hold_no_secret_and_no_personal_data(
     from tests.verifications.test_webhook_endpoint import delivery
 
     caplog.set_level(logging.DEBUG)  # root logger, every library included
-    world = sandbox_world(didit_sandbox_factory, settings)
+    world = sandbox_world(didit_sandbox_factory, settings)  # the sync is part of the run
     server = world.server
     session_id = world.session_id
     page = reviewer_client.get(f"/sessions/{session_id}/")
@@ -276,7 +276,9 @@ def test_every_write_path_creates_exactly_one_audit_entry(action, world, reviewe
         # Loading the page to get a form token is itself a PII view.
         action=AuditAction.PII_VIEW if action != AuditAction.PII_VIEW else "-"
     )
-    assert [entry.action for entry in new] == [str(action)]
-    entry = new.get()
+    # A decision records the reviewer's intent before Didit is asked, then its completion.
+    intent = [AuditAction.STATUS_REQUEST] if action == AuditAction.STATUS_UPDATE else []
+    assert sorted(entry.action for entry in new) == sorted([*intent, str(action)])
+    entry = new.get(action=action)
     assert entry.actor_username == "reviewer"
     assert entry.ip_address == "127.0.0.1"

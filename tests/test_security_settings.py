@@ -21,7 +21,7 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 from django.utils import timezone
 
-from .trust import sandbox_world
+from .trust import world_of
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGIN_URL = "/accounts/login/"
@@ -142,8 +142,8 @@ def test_login_page_has_no_inline_script_and_serves_htmx_from_us(login_page):
 
 
 @pytest.mark.slow
-def test_console_pages_have_no_inline_script(admin_client, didit_sandbox_factory, settings):
-    world = sandbox_world(didit_sandbox_factory, settings)
+def test_console_pages_have_no_inline_script(admin_client, synced_sandbox):
+    world = world_of(synced_sandbox)
     pages = [
         "/sessions/",
         f"/sessions/{world.session_id}/",

@@ -35,6 +35,11 @@ def sandbox_world(factory, settings, *, sessions: int = 30, seed: int = 1) -> Wo
     server = factory(sessions=sessions, seed=seed)
     point_settings_at(server, settings)
     sync_sessions(fast_client(server), full=True)
+    return world_of(server)
+
+
+def world_of(server) -> World:
+    """The objects the URLs need, from a sandbox already synced (``synced_sandbox``)."""
     hit = (
         AmlHit.objects.filter(session__status__in=REPORTABLE, session__user__isnull=False)
         .select_related("session__user")

@@ -13,19 +13,21 @@ from verifications import audit
 from verifications.didit.errors import DiditError
 from verifications.models import AuditAction, VerificationSession
 from verifications.pdf import render_user_report, report_sessions
-from verifications.views.reports import pdf_attachment, refresh_expiring_media
+from verifications.services import didit_error_message, refresh_expiring_media
+from verifications.views.reports import pdf_attachment
 
 from .forms import ReverificationForm
 from .models import DiditUser
+from .roles import START_REVERIFICATION, VIEW_SESSIONS, VIEW_USERS
 from .services import start_reverification
 
-VIEW_USERS = ("users.view_didituser", "verifications.view_verificationsession")
-START_REVERIFICATION = "users.start_reverification"
+# A person's page shows their sessions too.
+VIEW_USER_PAGE = (VIEW_USERS, VIEW_SESSIONS)
 
 
 @require_GET
 @login_required
-@permission_required(VIEW_USERS, raise_exception=True)
+@permission_required(VIEW_USER_PAGE, raise_exception=True)
 def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
     context = user_page_context(request, didit_user)
@@ -35,12 +37,12 @@ def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
 
 @require_GET
 @login_required
-@permission_required(VIEW_USERS, raise_exception=True)
+@permission_required(VIEW_USER_PAGE, raise_exception=True)
 def user_report(request: HttpRequest, vendor_data: str) -> HttpResponse:
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
     history = report_sessions().filter(user=didit_user).order_by("created_at", "id")
     sessions = list(history)
-    if refresh_expiring_media(sessions):
+    if refresh_expiring_media(sessions).refreshed:
         sessions = list(history.all())
     data = render_user_report(didit_user, generated_by=request.user, sessions=sessions)
     audit.record(
@@ -70,7 +72,9 @@ def user_reverify(request: HttpRequest, vendor_data: str) -> HttpResponse:
                 request=request,
             )
         except DiditError as error:
-            didit_error = reverification_refused(error)
+            didit_error = didit_error_message(
+                error, doing="create the session", unchanged="no session was created"
+            )
         else:
             form = None  # a fresh form for the next one
     if not request.htmx and didit_error:
@@ -115,14 +119,6 @@ def user_page_context(
         "workflows_seen": workflows_seen,
         "features_seen": features_seen,
     }
-
-
-def reverification_refused(error: DiditError) -> str:
-    if error.status in (400, 422) and error.detail:
-        return f"Didit refused to create the session: {error.detail}"
-    if error.status in (401, 403):
-        return "Didit refused to create the session: the console's credentials were not accepted."
-    return "Didit could not be reached, so no session was created; try again in a minute."
 
 
 def _v1_features(features) -> str:

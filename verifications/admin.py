@@ -13,11 +13,11 @@ from collections import Counter
 
 from django.contrib import admin, messages
 from django.db import connections
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.utils.text import get_valid_filename
 
 from .audit import record
-from .didit.client import DiditClient, DiditError
+from .didit.errors import DiditError
 from .models import (
     AmlHit,
     AmlScreening,
@@ -34,15 +34,12 @@ from .models import (
 )
 from .paginators import EstimatedCountPaginator
 from .search import session_search
+from .services import didit_client, didit_error_message, open_didit_pdf
 from .sync import DecisionError, resync_session
+from .views.reports import streamed_pdf
 
 # Didit allows 100 decision calls a minute: a bigger re-sync belongs to sync_didit.
 MAX_RESYNC = 100
-
-
-def didit_client() -> DiditClient:
-    """The client admin actions use (a seam for tests)."""
-    return DiditClient.from_settings()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -266,17 +263,13 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
             return None
         session_id = session_ids[0]
         try:
-            download = didit_client().download_pdf(session_id)
-        except DiditError as exc:
-            self.message_user(request, f"Didit's PDF is unavailable: {exc}", messages.ERROR)
+            download = open_didit_pdf(session_id=session_id, request=request, client=didit_client())
+        except DiditError as error:
+            message = didit_error_message(error, doing="produce its PDF report")
+            self.message_user(request, message, messages.ERROR)
             return None
-        record(request, action=AuditAction.DIDIT_PDF, object_type="session", object_id=session_id)
-        response = StreamingHttpResponse(download.iter_bytes(), content_type="application/pdf")
         filename = get_valid_filename(f"didit-session-{session_id}.pdf")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        if download.content_length is not None:
-            response["Content-Length"] = str(download.content_length)
-        return response
+        return streamed_pdf(download, filename=filename)
 
 
 # --- The parts of a session, on their own ---------------------------------------------------
@@ -391,8 +384,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("received_at", "session_id", "webhook_type", "status", "outcome")
-    list_filter = ("outcome", "webhook_type")
+    list_display = (
+        "received_at", "session_id", "webhook_type", "status", "outcome", "pending", "repeats"
+    )  # fmt: skip
+    list_filter = ("outcome", "pending", "webhook_type")
     search_fields = ("=session_id",)
     date_hierarchy = "received_at"
 

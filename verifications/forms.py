@@ -145,7 +145,10 @@ def _start_of(day) -> datetime:
 
 
 class StatusForm(forms.Form):
-    """Approve or Decline, with a comment (required to decline: the reason is the record)."""
+    """A decision for Didit: Approve, Decline or (v3) Resubmit chosen steps, with a comment
+    (required to decline: the reason is the record). Built for one session: ``statuses``
+    Didit accepts, the decision's ``nodes`` (node_id -> feature) and its ``warnings``
+    (risk codes), each of which an Approve must acknowledge (field ``ack``)."""
 
     new_status = forms.ChoiceField(
         choices=[(SessionStatus.APPROVED, "Approve"), (SessionStatus.DECLINED, "Decline")]
@@ -155,16 +158,67 @@ class StatusForm(forms.Form):
         max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Why? (required to decline)"}),
     )
+    nodes_to_resubmit = forms.MultipleChoiceField(
+        label="Steps to redo",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a step of this session's decision; "
+            "nothing was sent to Didit."
+        },
+    )
+    send_email = forms.BooleanField(label="Email the user", required=False)
+    ack = forms.MultipleChoiceField(
+        label="Warnings acknowledged",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "“%(value)s” is not a warning of this session."},
+    )
     form_token = forms.CharField(widget=forms.HiddenInput, max_length=500)
+
+    def __init__(
+        self,
+        data=None,
+        *args,
+        statuses: list[tuple[str, str]] | None = None,
+        nodes: dict[str, str] | None = None,
+        warnings: list[str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(data, *args, **kwargs)
+        if statuses is not None:
+            self.fields["new_status"].choices = statuses
+        self.nodes = nodes or {}
+        self.warnings = warnings or []
+        self.fields["nodes_to_resubmit"].choices = [(node, node) for node in self.nodes]
+        self.fields["ack"].choices = [(risk, risk) for risk in self.warnings]
 
     def clean_comment(self) -> str:
         return self.cleaned_data["comment"].strip()
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("new_status") == SessionStatus.DECLINED and not data.get("comment"):
+        status = data.get("new_status")
+        if status == SessionStatus.DECLINED and not data.get("comment"):
             self.add_error("comment", "Say why you decline: the comment is required.")
+        no_steps = not data.get("nodes_to_resubmit") and "nodes_to_resubmit" not in self.errors
+        if status == SessionStatus.RESUBMITTED and no_steps:
+            self.add_error("nodes_to_resubmit", "Choose at least one step to redo.")
+        if status == SessionStatus.APPROVED and "ack" not in self.errors:
+            missing = [risk for risk in self.warnings if risk not in (data.get("ack") or [])]
+            if missing:
+                self.add_error(
+                    "ack",
+                    "Acknowledge each warning before approving: " + ", ".join(missing) + ".",
+                )
         return data
+
+    def nodes_for_didit(self) -> list[dict[str, str]]:
+        """The chosen steps as Didit's v3 update-status wants them (Resubmit only)."""
+        if self.cleaned_data.get("new_status") != SessionStatus.RESUBMITTED:
+            return []
+        chosen = self.cleaned_data.get("nodes_to_resubmit") or []
+        return [{"node_id": node, "feature": self.nodes[node]} for node in chosen]
 
 
 class DispositionForm(forms.Form):

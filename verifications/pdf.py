@@ -152,7 +152,10 @@ def report_sessions() -> QuerySet[VerificationSession]:
     ).prefetch_related(
         "aml_hits",
         "warnings",
-        Prefetch("reviews", queryset=Review.objects.select_related("staff_user")),
+        # A pending review is one Didit has not confirmed here yet: not a review of record.
+        Prefetch(
+            "reviews", queryset=Review.objects.filter(pending=False).select_related("staff_user")
+        ),
     )
 
 

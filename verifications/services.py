@@ -1,35 +1,60 @@
-"""Reviewer writes: Approve/Decline through Didit, AML-hit dispositions, one-time form tokens.
+"""Reviewer writes and every Didit call a person waits for.
 
-Each write is atomic and audited. A status change goes to Didit first; our database changes
-only once Didit has confirmed it.
+Approve/Decline through Didit, AML-hit dispositions, one-time form tokens; fresh media URLs and
+Didit's PDF for the pages; the one message a person is told when Didit refuses or fails. Each
+write is atomic and audited. A status change goes to Didit first; our database changes only
+once Didit has confirmed it. Views reach Didit through this module only (an import-linter
+contract in pyproject.toml).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
 from . import audit
-from .didit.client import DiditClient
+from .didit.client import DiditClient, PdfDownload
+from .didit.errors import (
+    DiditAuthError,
+    DiditError,
+    DiditForbidden,
+    DiditNotFound,
+    DiditRateLimited,
+    DiditRequestError,
+)
+from .media import media_expiring
 from .models import (
     AmlHit,
     AuditAction,
+    AuditEntry,
     Review,
     ReviewSource,
     UsedFormToken,
     VerificationSession,
 )
+from .sync import DecisionError, apply_decision, resync_session
+from .sync.runs import fetch_decision
+
+logger = logging.getLogger(__name__)
 
 FORM_TOKEN_SALT = "verifications.form-token"  # noqa: S105 - a signing namespace
 # Long enough for a reviewer who leaves a page open over lunch.
 FORM_TOKEN_MAX_AGE = 12 * 60 * 60
+# How long a reviewer's claim on a session (held across the Didit call) may last before it
+# counts as abandoned: well above the client's interactive budget.
+DECISION_CLAIM_TTL = timedelta(minutes=2)
 
 
 class FormTokenError(Exception):
@@ -40,26 +65,42 @@ class FormAlreadySubmitted(FormTokenError):
     pass
 
 
-def issue_form_token(*, user: Any, purpose: str) -> str:
-    """A signed one-time token for one form, bound to the user and what the form does."""
-    return signing.dumps(
-        {"u": user.pk, "p": purpose, "n": secrets.token_urlsafe(12)}, salt=FORM_TOKEN_SALT
-    )
+def issue_form_token(*, user: Any, purpose: str, state: dict | None = None) -> str:
+    """A signed one-time token for one form, bound to the user and what the form does;
+    ``state`` is what the page showed (see ``page_state``), read back by ``read_form_token``."""
+    payload = {"u": user.pk, "p": purpose, "n": secrets.token_urlsafe(12)}
+    if state is not None:
+        payload["s"] = state
+    return signing.dumps(payload, salt=FORM_TOKEN_SALT)
 
 
-def consume_form_token(token: str, *, user: Any, purpose: str) -> None:
-    """Use a token once: raises ``FormAlreadySubmitted`` the second time, whatever the timing.
-
-    The insert commits on its own, before the caller talks to Didit, so a concurrent second
-    submission waits on (PostgreSQL) or fails at (SQLite) the unique constraint.
-    """
+def read_form_token(token: str, *, user: Any, purpose: str) -> dict | None:
+    """Check a token without using it; the page state it carries (or ``None``)."""
     try:
         data = signing.loads(token, salt=FORM_TOKEN_SALT, max_age=FORM_TOKEN_MAX_AGE)
     except signing.BadSignature:
         raise FormTokenError("This form has expired. Reload the page and try again.") from None
     if not isinstance(data, dict) or data.get("u") != user.pk or data.get("p") != purpose:
         raise FormTokenError("This form does not belong here. Reload the page and try again.")
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    if UsedFormToken.objects.filter(token=_digest(token)).exists():
+        raise FormAlreadySubmitted("This form was already submitted; it was not sent again.")
+    state = data.get("s")
+    return state if isinstance(state, dict) else None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def consume_form_token(token: str, *, user: Any, purpose: str) -> dict | None:
+    """Use a token once: raises ``FormAlreadySubmitted`` the second time, whatever the timing.
+    Returns the page state the token carries.
+
+    The insert commits on its own, before the caller talks to Didit, so a concurrent second
+    submission waits on (PostgreSQL) or fails at (SQLite) the unique constraint.
+    """
+    state = read_form_token(token, user=user, purpose=purpose)
+    digest = _digest(token)
     try:
         with transaction.atomic():
             UsedFormToken.objects.create(token=digest)
@@ -68,6 +109,7 @@ def consume_form_token(token: str, *, user: Any, purpose: str) -> None:
             "This form was already submitted; it was not sent again."
         ) from None
     purge_used_form_tokens()
+    return state
 
 
 def purge_used_form_tokens() -> int:
@@ -76,6 +118,39 @@ def purge_used_form_tokens() -> int:
     cutoff = timezone.now() - timedelta(seconds=FORM_TOKEN_MAX_AGE)
     deleted, _ = UsedFormToken.objects.filter(used_at__lt=cutoff).delete()
     return deleted
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a reviewer asks Didit for: a status, a comment, and for a Resubmit the steps to
+    redo (``[{"node_id", "feature"}]``); the warnings acknowledged before an Approve."""
+
+    new_status: str
+    comment: str = ""
+    nodes_to_resubmit: list[dict] = field(default_factory=list)
+    acknowledged: list[str] = field(default_factory=list)
+    send_email: bool | None = None
+
+
+class StaleDecision(Exception):
+    """The session changed since the reviewer's page showed it (or another reviewer is
+    deciding it): nothing was sent to Didit, nothing written. ``str()`` says what changed."""
+
+
+class SavedAtDiditOnly(Exception):
+    """Didit accepted the decision; saving it here failed. The intent (audit entry and
+    pending review) names the reviewer; the next webhook or sync reconciles."""
+
+
+def page_state(session: VerificationSession) -> dict[str, str]:
+    """The state a page shows, carried by its decision form: a later change makes it stale."""
+    return {"status": session.status, "version": session.decision_hash}
+
+
+def check_page_state(session: VerificationSession, seen: dict | None) -> None:
+    """Raise ``StaleDecision`` if ``session`` is no longer what the page (``seen``) showed."""
+    if seen is not None and page_state(session) != seen:
+        raise StaleDecision(_what_changed(session, seen))
 
 
 def update_session_status(
@@ -87,40 +162,231 @@ def update_session_status(
     request: HttpRequest | None,
     client: DiditClient | None = None,
 ) -> Review:
-    """Approve or decline at Didit, then record it here: status, console review, audit entry.
+    """Approve or decline without a page state (admin, scripts): see ``decide_session``."""
+    return decide_session(
+        session=session,
+        decision=Decision(new_status=new_status, comment=comment),
+        seen=None,
+        actor=actor,
+        request=request,
+        client=client,
+    )
 
-    Raises ``DiditError`` (nothing local changed) when Didit refuses or cannot be reached.
+
+def decide_session(
+    *,
+    session: VerificationSession,
+    decision: Decision,
+    seen: dict | None,
+    actor: Any,
+    request: HttpRequest | None,
+    client: DiditClient | None = None,
+) -> Review:
+    """One reviewer's decision, through Didit, serialised per session.
+
+    1. Claim the session, only if no one else holds it and it is still as ``seen`` (the page
+       state, ``None`` to skip that check); in the same transaction record the intent: a
+       pending review and a "requested" audit entry naming the reviewer. Else
+       ``StaleDecision``: nothing sent, nothing written.
+    2. Ask Didit. Refused or unreachable: the pending review is removed, the refusal
+       audited, the claim released, and ``DiditError`` raised.
+    3. Accepted: fetch Didit's decision again and apply it (the status is Didit's, not
+       assumed), confirm the review, audit the completion, release the claim. If the
+       database fails here, ``SavedAtDiditOnly``: the intent stays and the next webhook or
+       sync links Didit's review to it.
     """
-    client = client or DiditClient.from_settings()
-    asked_at = timezone.now()
-    client.update_status(session.session_id, new_status=new_status, comment=comment or None)
-    previous = session.status
-    with transaction.atomic():
-        locked = VerificationSession.objects.select_for_update().get(pk=session.pk)
-        locked.status = new_status
-        # A decision Didit sent before we asked for this change still has the old status.
-        locked.decision_requested_at = asked_at
-        locked.save(update_fields=["status", "decision_requested_at"])
-        review = Review.objects.create(
-            session=locked,
-            source=ReviewSource.CONSOLE,
-            new_status=new_status,
-            comment=comment,
-            created_at=timezone.now(),
-            staff_user=actor,
+    client = client or didit_client()
+    review, requested = _claim(session, decision, seen=seen, actor=actor, request=request)
+    try:
+        client.update_status(
+            session.session_id,
+            new_status=decision.new_status,
+            comment=decision.comment or None,
+            send_email=decision.send_email,
+            nodes_to_resubmit=decision.nodes_to_resubmit or None,
         )
+    except DiditError as error:
+        _refused(session, review, requested, error=error, actor=actor, request=request)
+        raise
+    try:
+        return _confirmed(session, review, requested, client=client, actor=actor, request=request)
+    except DatabaseError as error:
+        _release_quietly(session, actor)
+        raise SavedAtDiditOnly(
+            "Didit accepted the decision; saving it here failed — it will be reconciled."
+        ) from error
+
+
+def _claim(
+    session: VerificationSession,
+    decision: Decision,
+    *,
+    seen: dict | None,
+    actor: Any,
+    request: HttpRequest | None,
+) -> tuple[Review, AuditEntry]:
+    now = timezone.now()
+    free = Q(decision_claimed_at__isnull=True) | Q(decision_claimed_at__lt=now - DECISION_CLAIM_TTL)
+    claimable = VerificationSession.objects.filter(free, pk=session.pk)
+    if seen is not None:
+        claimable = claimable.filter(status=seen["status"], decision_hash=seen["version"])
+    with transaction.atomic():
+        # One UPDATE decides who gets the session: a second reviewer finds 0 rows.
+        if not claimable.update(decision_claimed_at=now, decision_claimed_by=actor):
+            current = VerificationSession.objects.get(pk=session.pk)
+            raise StaleDecision(_what_changed(current, seen))
+        review = Review.objects.create(
+            session=session,
+            source=ReviewSource.CONSOLE,
+            new_status=decision.new_status,
+            comment=decision.comment,
+            created_at=now,
+            staff_user=actor,
+            pending=True,
+            acknowledged_warnings=decision.acknowledged,
+            resubmit_nodes=decision.nodes_to_resubmit,
+        )
+        requested = audit.record(
+            request,
+            actor=actor,
+            action=AuditAction.STATUS_REQUEST,
+            object_type="session",
+            object_id=session.session_id,
+            detail={
+                "previous_status": session.status,
+                "new_status": decision.new_status,
+                "comment": decision.comment,
+                "acknowledged_warnings": decision.acknowledged,
+                "nodes_to_resubmit": decision.nodes_to_resubmit,
+                "review": review.pk,
+            },
+        )
+    return review, requested
+
+
+def _refused(
+    session: VerificationSession,
+    review: Review,
+    requested: AuditEntry,
+    *,
+    error: DiditError,
+    actor: Any,
+    request: HttpRequest | None,
+) -> None:
+    with transaction.atomic():
+        Review.objects.filter(pk=review.pk).delete()
+        audit.record(
+            request,
+            actor=actor,
+            action=AuditAction.STATUS_REFUSED,
+            object_type="session",
+            object_id=session.session_id,
+            detail={"request": requested.pk, "didit_status_code": error.status},
+        )
+        _release(session, actor)
+
+
+def _confirmed(
+    session: VerificationSession,
+    review: Review,
+    requested: AuditEntry,
+    *,
+    client: DiditClient,
+    actor: Any,
+    request: HttpRequest | None,
+) -> Review:
+    previous = session.status
+    try:
+        fetched, fetched_between = fetch_decision(client, session.session_id)
+    except DiditError:
+        fetched = None
+    with transaction.atomic():
+        applied = False
+        if isinstance(fetched, dict) and str(fetched.get("session_id")) == session.session_id:
+            try:
+                with transaction.atomic():
+                    apply_decision(fetched, fetched_between=fetched_between)
+                applied = True
+            except DecisionError:
+                applied = False
+        if not applied:
+            # Didit confirmed the change but its decision could not be read back: keep what
+            # it confirmed, and force the next webhook or sync to apply its decision whole.
+            VerificationSession.objects.filter(pk=session.pk).update(
+                status=review.new_status, decision_hash="", decision_requested_at=review.created_at
+            )
+        Review.objects.filter(pk=review.pk).update(pending=False)
+        locked = VerificationSession.objects.select_related("user").get(pk=session.pk)
         audit.record(
             request,
             actor=actor,
             action=AuditAction.STATUS_UPDATE,
             object_type="session",
             object_id=session.session_id,
-            detail={"previous_status": previous, "new_status": new_status, "comment": comment},
+            detail={
+                "request": requested.pk,
+                "previous_status": previous,
+                "new_status": review.new_status,
+                "didit_status": locked.status,
+                "comment": review.comment,
+                "acknowledged_warnings": review.acknowledged_warnings,
+                "nodes_to_resubmit": review.resubmit_nodes,
+            },
         )
-        if locked.user_id is not None:
+        _release(session, actor)
+        if locked.user_id is not None and not applied:
             locked.user.recompute()
-    session.status = new_status
+    session.refresh_from_db()
+    review.refresh_from_db()
     return review
+
+
+def _release(session: VerificationSession, actor: Any) -> None:
+    VerificationSession.objects.filter(pk=session.pk, decision_claimed_by=actor).update(
+        decision_claimed_at=None, decision_claimed_by=None
+    )
+
+
+def _release_quietly(session: VerificationSession, actor: Any) -> None:
+    # The database just failed; if it still does, the claim lapses after its TTL.
+    with contextlib.suppress(DatabaseError):
+        _release(session, actor)
+
+
+def _what_changed(current: VerificationSession, seen: dict | None) -> str:
+    """One line for a reviewer whose page is out of date, e.g. "Declined by B at 14:02"."""
+    now = timezone.now()
+    if (
+        current.decision_claimed_at is not None
+        and current.decision_claimed_at >= now - DECISION_CLAIM_TTL
+        and (seen is None or page_state(current) == seen)
+    ):
+        who = getattr(current.decision_claimed_by, "username", None) or "Another reviewer"
+        return (
+            f"{who} is deciding this session right now (since "
+            f"{_clock(current.decision_claimed_at)}); nothing was sent — reload to review again."
+        )
+    last = (
+        current.reviews.filter(pending=False, new_status=current.status)
+        .select_related("staff_user")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if seen is not None and current.status != seen.get("status"):
+        if last is not None:
+            when = last.created_at or last.didit_created_at
+            at = f" at {_clock(when)}" if when else ""
+            return f"{current.status} by {last.reviewer}{at} — reload to review again."
+        return f"Now {current.status} at Didit — reload to review again."
+    return (
+        f"This session was updated from Didit at {_clock(current.synced_at)} since you opened "
+        "it — reload to review again."
+    )
+
+
+def _clock(moment) -> str:
+    local = timezone.localtime(moment)
+    return f"{local:%H:%M} {local.tzname()}"
 
 
 def dispose_aml_hit(
@@ -148,3 +414,92 @@ def dispose_aml_hit(
             },
         )
     return hit
+
+
+# --- Didit calls a person waits for ---------------------------------------------------------
+
+
+def didit_client() -> DiditClient:
+    """The client for a Didit call someone is waiting on (a page, an admin action): the
+    interactive budget, one retry at most and no long Retry-After waits. A seam for tests,
+    which replace it with one on a sandbox or a dead port."""
+    return DiditClient.from_settings(purpose="interactive")
+
+
+@dataclass
+class MediaRefresh:
+    """Which sessions got fresh media URLs, and which Didit could not refresh."""
+
+    refreshed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def refresh_expiring_media(
+    sessions: Iterable[VerificationSession], *, client: DiditClient | None = None
+) -> MediaRefresh:
+    """Re-sync the sessions whose presigned image URLs have expired (or are about to), so a
+    page or a report can show their images. Didit being unreachable is not an error here: the
+    caller shows what we have, and ``failed`` says which could not be refreshed. Without a
+    ``client``, a person is waiting: ``didit_client()``."""
+    outcome = MediaRefresh()
+    for session in sessions:
+        if not media_expiring(session):
+            continue
+        try:
+            client = client or didit_client()
+            resync_session(client, session.session_id, refresh_media=True)
+        except (DiditError, DecisionError) as error:
+            logger.warning("Could not refresh a session's media: %s", type(error).__name__)
+            outcome.failed.append(session.session_id)
+        else:
+            outcome.refreshed.append(session.session_id)
+    return outcome
+
+
+def open_didit_pdf(
+    *, session_id: str, request: HttpRequest | None, client: DiditClient | None = None
+) -> PdfDownload:
+    """Start streaming Didit's own PDF report of a session, audited once Didit has answered.
+
+    Raises ``DiditError`` (nothing recorded) when Didit refuses or cannot be reached;
+    ``didit_error_message`` says why to the person who asked.
+    """
+    download = (client or didit_client()).download_pdf(session_id)
+    audit.record(
+        request,
+        action=AuditAction.DIDIT_PDF,
+        object_type="session",
+        object_id=session_id,
+        detail={"filename": download.filename},
+    )
+    return download
+
+
+# Didit's 403 on generate-pdf means the session is not finished (docs/didit-api.md, "PDF").
+PDF_NOT_AVAILABLE = (
+    "Didit has no PDF report for this session: it is only available once the session "
+    "is Approved, Declined, In Review or Kyc Expired."
+)
+
+
+def didit_error_message(
+    error: DiditError, *, doing: str, unchanged: str = "nothing was changed"
+) -> str:
+    """What a person is told when Didit refused or failed to ``doing`` ("change the status"):
+    whether to try again, and that ``unchanged`` ("no session was created")."""
+    if isinstance(error, DiditForbidden) and error.operation == "pdf":
+        return PDF_NOT_AVAILABLE
+    if isinstance(error, DiditRateLimited):
+        return (
+            f"Didit is rate-limiting requests, so it could not {doing}; {unchanged}. "
+            "Try again in a minute."
+        )
+    if isinstance(error, DiditNotFound):
+        return f"Didit no longer has this session, so it could not {doing}; {unchanged}."
+    if isinstance(error, DiditAuthError) and not isinstance(error, DiditForbidden):
+        return (
+            f"Didit did not accept the console's credentials, so it could not {doing}; {unchanged}."
+        )
+    if isinstance(error, (DiditRequestError, DiditForbidden)) and error.detail:
+        return f"Didit refused to {doing}: {error.detail} {unchanged[:1].upper()}{unchanged[1:]}."
+    return f"Didit could not be reached to {doing}; {unchanged}. Try again in a moment."

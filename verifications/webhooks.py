@@ -1,4 +1,4 @@
-"""Verifying Didit's webhook deliveries (SPEC.md, "Webhooks").
+"""Verifying Didit's webhook deliveries (docs/didit-api.md, "Webhooks").
 
 Didit signs each delivery three ways, all HMAC-SHA256 hex keyed with the webhook secret:
 ``X-Signature`` over the raw body, ``X-Signature-V2`` over a canonical re-serialisation of
@@ -6,6 +6,10 @@ the JSON, and ``X-Signature-Simple`` over ``timestamp:session_id:status:webhook_
 Sources disagree on details of V2 (ASCII escaping, a ``timestamp:`` prefix), so every
 documented variant is accepted. Every comparison is constant-time, and the timestamp must be
 within five minutes of now, so a captured delivery cannot be replayed later.
+
+A delivery is identified by a digest of its raw body and the signature that verified it:
+Didit's retry of a delivery repeats both, while two events, even within one second, differ
+in their bodies. The ``session_id`` must look like a Didit id before anything is stored.
 """
 
 from __future__ import annotations
@@ -13,12 +17,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_SKEW_SECONDS = 300
+# Didit's session ids are UUIDs; letters, digits, "-" and "_" cover them and any variant,
+# and nothing that could change a URL path ("/", "?", "#", "..", "%", spaces).
+SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 
 class WebhookRejected(Exception):
@@ -38,12 +46,8 @@ class WebhookEvent:
     timestamp: int
     vendor_data: str | None
     signed_by: str  # which header matched: "v2", "raw" or "simple"
-
-    @property
-    def delivery_key(self) -> str:
-        """Identifies one event; Didit's retries of it carry the same key."""
-        text = f"{self.session_id}:{self.status}:{self.webhook_type}:{self.timestamp}"
-        return hashlib.sha256(text.encode()).hexdigest()
+    # sha256 of the raw body and the signature that verified it: one delivery, one key.
+    delivery_key: str = ""
 
 
 def verify_delivery(
@@ -61,7 +65,12 @@ def verify_delivery(
 
     key = secret.encode()
     signed_by = None
-    if _matches(key, body, headers.get("X-Signature")):
+    signatures = {
+        "raw": headers.get("X-Signature"),
+        "v2": headers.get("X-Signature-V2"),
+        "simple": headers.get("X-Signature-Simple"),
+    }
+    if _matches(key, body, signatures["raw"]):
         signed_by = "raw"
     try:
         payload = json.loads(body)
@@ -89,7 +98,9 @@ def verify_delivery(
         timestamp = _signed_timestamp(payload, default=timestamp)
         if abs(now - timestamp) > MAX_SKEW_SECONDS:
             raise WebhookRejected("stale or future timestamp", status=401)
-    return _event(payload, timestamp, signed_by)
+    signature = str(signatures[signed_by]).strip().lower()
+    delivery_key = hashlib.sha256(body + b"\0" + signature.encode()).hexdigest()
+    return _event(payload, timestamp, signed_by, delivery_key)
 
 
 def canonical_json(payload: Any, *, ensure_ascii: bool = False) -> bytes:
@@ -153,10 +164,12 @@ def _signed_timestamp(payload: dict, *, default: int) -> int:
     return int(value)
 
 
-def _event(payload: dict, timestamp: int, signed_by: str) -> WebhookEvent:
+def _event(payload: dict, timestamp: int, signed_by: str, delivery_key: str) -> WebhookEvent:
     session_id = payload.get("session_id")
-    if not isinstance(session_id, str) or not session_id or len(session_id) > 100:
+    if not isinstance(session_id, str) or not session_id:
         raise WebhookRejected("no session_id")
+    if not SESSION_ID.fullmatch(session_id):
+        raise WebhookRejected("session_id is not a Didit session id")
     status = payload.get("status")
     webhook_type = payload.get("webhook_type")
     vendor_data = payload.get("vendor_data")
@@ -167,4 +180,5 @@ def _event(payload: dict, timestamp: int, signed_by: str) -> WebhookEvent:
         timestamp=timestamp,
         vendor_data=vendor_data if isinstance(vendor_data, str) else None,
         signed_by=signed_by,
+        delivery_key=delivery_key,
     )

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from users.roles import grant_role_permissions
 
 # Playwright's sync API keeps an asyncio event loop running in this thread, and Django then
 # refuses database access from it as "async-unsafe". The tests are synchronous, so the guard
@@ -74,9 +74,9 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def live_url(live_server, transactional_db) -> str:
     """The live server's base URL, e.g. ``http://localhost:41234`` (no trailing slash)."""
-    # A transactional test empties every table afterwards, the roles our data migration
-    # made included: make them again, so personas have their permissions.
-    import_module("users.migrations.0002_roles").create_roles(django_apps, None)
+    # A transactional test empties every table afterwards, the roles included: make them
+    # again, so personas have their permissions.
+    grant_role_permissions()
     return live_server.url
 
 

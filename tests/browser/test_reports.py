@@ -7,11 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
-from tests.sandbox import sync_all
+from users.roles import grant_role_permissions
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 
 from .conftest import screenshot
@@ -21,21 +20,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(autouse=True)
 def roles(transactional_db):
-    """The roles' permissions, as users/migrations/0002_roles.py grants them. The live server
-    needs a transactional database, whose flush between tests empties the groups the
-    migration filled; the personas would then log in without permissions."""
-    ours = Permission.objects.filter(content_type__app_label__in=["verifications", "users"])
-    view = list(ours.filter(codename__startswith="view_"))
-    extra = list(
-        ours.filter(codename__in=["review_session", "dispose_aml_hit", "start_reverification"])
-    )
-    for name, permissions in {"viewer": view, "reviewer": view + extra}.items():
-        Group.objects.get_or_create(name=name)[0].permissions.add(*permissions)
+    """The roles, as ``migrate`` makes them. The live server needs a transactional database,
+    whose flush between tests empties the groups; the personas would then log in without
+    permissions."""
+    grant_role_permissions()
 
 
 @pytest.fixture
-def session_with_hits(didit_sandbox, settings, live_url) -> VerificationSession:
-    sync_all(didit_sandbox, settings)
+def session_with_hits(live_url, synced_sandbox) -> VerificationSession:
     session = (
         VerificationSession.objects.filter(
             status__in=["Approved", "Declined", "In Review"], aml_total_hits__gt=0
@@ -101,11 +93,11 @@ def test_viewer_downloads_the_reports_from_the_user_page(
 
 
 def test_reviewer_starts_a_reverification_and_sees_the_link(
-    logged_in_page, session_with_hits, didit_sandbox, console_errors
+    logged_in_page, session_with_hits, synced_sandbox, console_errors
 ):
     session = session_with_hits
     page = logged_in_page("reviewer", next_path=f"/users/{session.vendor_data}/")
-    workflow = next(iter(didit_sandbox.workflows.values()))
+    workflow = next(iter(synced_sandbox.workflows.values()))
 
     page.get_by_label("Workflow").fill(workflow)
     page.get_by_role("button", name="Create a verification session").click()
@@ -113,6 +105,6 @@ def test_reviewer_starts_a_reverification_and_sees_the_link(
     url = page.locator("#verification-url")
     expect(url).to_be_visible()
     assert url.input_value().startswith("http")
-    assert didit_sandbox.calls["create"] == 1
+    assert synced_sandbox.calls["create"] == 1
     screenshot(page, "user-page-reverification")
     assert console_errors == []

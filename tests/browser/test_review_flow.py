@@ -9,7 +9,6 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.sandbox import sync_all
 from verifications.models import Review, ReviewSource, VerificationSession
 
 from .conftest import screenshot
@@ -20,9 +19,9 @@ REVIEWABLE = ["In Review", "Declined", "Approved", "Kyc Expired", "Abandoned", "
 
 
 @pytest.fixture
-def sandbox(didit_sandbox, settings, live_url):
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
+def sandbox(live_url, synced_sandbox):
+    """The synced sandbox, in a transactional database the live server sees."""
+    return synced_sandbox
 
 
 def session_with_hits() -> VerificationSession:
@@ -67,7 +66,7 @@ def test_reviewer_filters_the_queue_and_declines_a_session_with_aml_hits(
     timeline = page.locator("#timeline")
     expect(timeline).to_contain_text("Confirmed sanctions match (browser test)")
     expect(page.locator("#session-status .badge")).to_have_text("Declined")
-    expect(page.locator("#messages")).to_contain_text("Session declined.")
+    expect(page.locator("#decision-outcome")).to_contain_text("Session declined at Didit.")
     expect(page.get_by_label("Comment")).to_have_value("")
     assert page.evaluate("window.notReloaded") is True
 

@@ -70,7 +70,7 @@ def served(didit_sandbox, database_url, tmp_path) -> Iterator[tuple[str, Path]]:
         name: value
         for name, value in os.environ.items()
         # The test run's own conveniences must not leak into the production stack.
-        if name not in ("STATICFILES_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE")
+        if name not in ("STATICFILES_BACKEND", "TASKS_BACKEND", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     env.update(
         DATABASE_URL=database_url,

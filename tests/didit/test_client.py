@@ -361,7 +361,7 @@ def test_reads_are_retried_through_transient_faults(didit_sandbox_factory, make_
         fault_retry_after=1,
     )
     client = make_client(server, max_retries=8, max_backoff=0.02)
-    client._sleep = lambda seconds: time.sleep(min(seconds, 0.02))
+    client.transport._sleep = lambda seconds: time.sleep(min(seconds, 0.02))
     rows = [row["session_id"] for row in client.iter_sessions(page_size=5)]
     assert rows == server.session_ids()
     assert client.stats["retries"] > 0

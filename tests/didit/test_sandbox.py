@@ -1,7 +1,7 @@
 """The sandbox Didit server over real HTTP: auth, decisions in three shapes, writes, PDFs.
 
 These tests speak plain `requests`, not the project's client: they check the sandbox
-against Didit's docs (../shared/didit-api/), whose key sets are copied below.
+against Didit's docs (docs/didit-api.md), whose key sets are copied below.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ V1_LOCATION = keys(
 )
 WARNING = keys("feature risk additional_data log_type short_description long_description")
 REVIEW = keys("user new_status comment created_at")
-# Top level of examples/v3-decision-abridged.json, and the item fields SPEC.md lists.
+# Top level of examples/v3-decision-abridged.json, and the item fields docs/didit-api.md lists.
 V3_TOP = keys(
     """
     session_id session_kind session_number session_url status environment workflow_id

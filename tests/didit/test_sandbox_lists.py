@@ -22,9 +22,9 @@ LIST_ROW = keys(
     """
     session_id session_kind session_number session_url portrait_image document_type
     full_name country status vendor_data didit_internal_id created_at features phone_number
-    email_address additional_details
+    email_address additional_details updated_at
     """
-)
+)  # updated_at is beyond the published row: served so the console's use of it is tested.
 USER = keys(
     """
     vendor_data full_name status session_count approved_count declined_count in_review_count

@@ -11,19 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
-from tests.sandbox import sync_all
 from users.models import DiditUser
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 
 pytestmark = pytest.mark.django_db
 
 UNFINISHED = ["Not Started", "In Progress", "Awaiting User", "Resubmitted"]
-
-
-@pytest.fixture
-def sandbox(didit_sandbox, settings):
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
 
 
 def user_with_most_sessions() -> DiditUser:

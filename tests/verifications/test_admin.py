@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.sandbox import API_KEY, fast_client, point_settings_at
+from tests.sandbox import API_KEY
 from users.models import DiditUser
 from verifications import admin as verification_admin
 from verifications import paginators
@@ -26,24 +26,21 @@ from verifications.models import (
     WebhookDelivery,
 )
 from verifications.paginators import EstimatedCountPaginator
-from verifications.sync import sync_sessions
 
 REGISTERED = sorted(admin.site._registry, key=lambda model: model._meta.label)
 SYNCED = [model for model in REGISTERED if model._meta.app_label in ("verifications", "users")]
 
 
 @pytest.fixture
-def synced(db, didit_sandbox, settings, admin):
+def synced(synced_sandbox, admin):
     """30 sandbox sessions in our database, the console pointed at the sandbox, and one row
     of every other model."""
-    point_settings_at(didit_sandbox, settings)
-    sync_sessions(fast_client(didit_sandbox), full=True)
     session = VerificationSession.objects.first()
     record(None, action="pii_view", object_type="session", object_id=session.session_id)
     WebhookDelivery.objects.create(
         delivery_key="k" * 64, session_id=session.session_id, status="Approved"
     )
-    return didit_sandbox
+    return synced_sandbox
 
 
 def admin_url(model, view: str, *args) -> str:
@@ -209,7 +206,7 @@ def test_download_didit_pdf_reports_didit_refusing(admin_client, synced):
         pytest.skip("no unfinished session in this sandbox")
     response = run_action(admin_client, "download_didit_pdf", [session])
     assert response.status_code == 302
-    assert messages_of(response)[0].startswith("Didit's PDF is unavailable")
+    assert messages_of(response)[0].startswith("Didit has no PDF report for this session")
 
 
 # --- Scale ------------------------------------------------------------------------------------

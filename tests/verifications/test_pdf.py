@@ -14,7 +14,6 @@ from django.template import engines
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from verifications.didit.client import DiditClient
 from verifications.models import AmlHit, Review, ReviewSource, VerificationSession
 from verifications.pdf import (
     STATIC_BASE,
@@ -24,20 +23,8 @@ from verifications.pdf import (
     render_user_report,
     report_sessions,
 )
-from verifications.sync import sync_sessions
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def synced(didit_sandbox, settings):
-    """The sandbox's sessions synced into our database; settings point at the sandbox."""
-    settings.DIDIT_VERIFICATION_URL = didit_sandbox.base_url
-    settings.DIDIT_AUTH_URL = didit_sandbox.base_url
-    settings.DIDIT_API_KEY = "sandbox-api-key"
-    settings.DIDIT_MEDIA_HOSTS = []
-    sync_sessions(DiditClient.from_settings(rate_limits=None), full=True)
-    return didit_sandbox
 
 
 def pdf_text(data: bytes) -> str:

@@ -7,8 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from devtools.seeding import seed_sessions
 from verifications.models import VerificationSession
-from verifications.sync.seeding import seed_sessions
 
 pytestmark = pytest.mark.django_db
 

@@ -10,18 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from tests.sandbox import sync_all
 from verifications.models import AuditAction, AuditEntry, VerificationSession
 
 pytestmark = pytest.mark.django_db
 
 REPORTABLE = ["Approved", "Declined", "In Review", "Kyc Expired"]
-
-
-@pytest.fixture
-def sandbox(didit_sandbox, settings):
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
 
 
 def pdf_text(data: bytes) -> str:

@@ -8,7 +8,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.sandbox import sync_all
 from verifications.forms import COMMENT_MAX_LENGTH
 from verifications.models import (
     AmlHit,
@@ -22,13 +21,6 @@ from verifications.models import (
 from verifications.services import FORM_TOKEN_MAX_AGE
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sandbox(didit_sandbox, settings):
-    """The default sandbox (30 sessions), synced: the test database equals Didit's."""
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -61,12 +53,19 @@ def hit_form(client, hit: AmlHit) -> dict:
     return {"form_token": form.initial["form_token"]}
 
 
+def acks(session: VerificationSession) -> list[str]:
+    """Every warning of the session acknowledged, as an Approve requires."""
+    return sorted({w.risk for w in session.warnings.all() if w.risk})
+
+
 def local_state(session: VerificationSession) -> tuple:
+    # The reviewer's intent and Didit's refusal are audited; nothing else may change.
     session.refresh_from_db()
+    intent = [AuditAction.PII_VIEW, AuditAction.STATUS_REQUEST, AuditAction.STATUS_REFUSED]
     return (
         session.status,
         Review.objects.filter(session=session).count(),
-        AuditEntry.objects.exclude(action=AuditAction.PII_VIEW).count(),
+        AuditEntry.objects.exclude(action__in=intent).count(),
     )
 
 
@@ -101,10 +100,15 @@ def test_approve_without_javascript_goes_through_didit_then_redirects(
     token = status_token(reviewer_client, session)
     response = reviewer_client.post(
         status_url(session),
-        {"new_status": "Approved", "comment": "Checked by hand", "form_token": token},
+        {
+            "new_status": "Approved",
+            "comment": "Checked by hand",
+            "form_token": token,
+            "ack": acks(session),
+        },
     )
     assert response.status_code == 302
-    assert response["Location"] == detail_url(session)
+    assert response["Location"] == detail_url(session) + "#decision-panel"
 
     assert sandbox.calls["update_status"] == 1
     decision = sandbox.decision(session.session_id)
@@ -125,16 +129,17 @@ def test_approve_without_javascript_goes_through_didit_then_redirects(
     assert entry.detail["new_status"] == "Approved"
 
     page = reviewer_client.get(response["Location"]).content.decode()
-    assert "Session approved." in page
+    assert "Session approved at Didit." in page
     assert "Checked by hand" in page
 
 
-def test_decline_with_htmx_answers_the_timeline_badge_form_and_messages(
+def test_decline_with_htmx_answers_the_panel_with_its_outcome_badge_and_timeline(
     sandbox, reviewer_client, django_assert_max_num_queries
 ):
     session = reviewable()
     token = status_token(reviewer_client, session)
-    with django_assert_max_num_queries(30):
+    # The claim, the intent, Didit's decision fetched back and applied, the completion.
+    with django_assert_max_num_queries(60):
         response = reviewer_client.post(
             status_url(session),
             {"new_status": "Declined", "comment": "Sanctions match", "form_token": token},
@@ -142,14 +147,15 @@ def test_decline_with_htmx_answers_the_timeline_badge_form_and_messages(
         )
     assert response.status_code == 200
     content = response.content.decode()
-    assert content.lstrip().startswith('<ol id="timeline"')
+    assert content.lstrip().startswith('<section id="decision-panel"')
     assert "<html" not in content
     assert "Sanctions match" in content
     assert 'id="session-status" class="page-header__meta" hx-swap-oob="true"' in content
+    assert 'id="timeline" class="timeline" aria-label="Review timeline" hx-swap-oob="true"' in (
+        content
+    )
     assert "badge--declined" in content
-    assert 'id="status-form" hx-swap-oob="true"' in content
-    assert 'id="messages" class="messages" aria-live="polite" hx-swap-oob="true"' in content
-    assert "Session declined." in content
+    assert "Session declined at Didit." in content
     assert token not in content  # A fresh token for the next decision.
     assert sandbox.decision(session.session_id)["status"] == "Declined"
 
@@ -164,7 +170,7 @@ def test_a_second_post_of_the_same_form_is_not_sent_again(sandbox, reviewer_clie
     reviewer_client.post(status_url(session), data)
     after_first = local_state(session)
     second = reviewer_client.post(status_url(session), data, **HTMX)
-    assert second.status_code == 200
+    assert second.status_code == 400
     assert "already submitted" in second.content.decode()
     assert sandbox.calls["update_status"] == 1
     assert local_state(session) == after_first
@@ -183,7 +189,7 @@ def test_used_tokens_are_forgotten_once_they_have_expired(sandbox, reviewer_clie
     )
     session = reviewable()
     token = status_token(reviewer_client, session)
-    data = {"new_status": "Approved", "comment": "ok", "form_token": token}
+    data = {"new_status": "Approved", "comment": "ok", "form_token": token, "ack": acks(session)}
 
     reviewer_client.post(status_url(session), data, **HTMX)
 
@@ -218,18 +224,23 @@ def test_didit_down_changes_nothing_here(sandbox, reviewer_client):
 
     fresh = response.context["status_form"]["form_token"].value()
     response = reviewer_client.post(status_url(session), {**data, "form_token": fresh}, **HTMX)
-    assert response.status_code == 200
+    assert response.status_code == 502
     assert "could not be reached" in response.content.decode()
     assert local_state(session) == before
 
 
 def test_didit_refusing_changes_nothing_here(sandbox, reviewer_client):
-    session = VerificationSession.objects.filter(status="Not Started").first()
+    session = reviewable()
     before = local_state(session)
     token = status_token(reviewer_client, session)
+    # Didit moved on (the user restarted) and no webhook told us: Didit refuses.
+    sandbox.change_status(session.session_id, "In Progress")
     response = reviewer_client.post(
-        status_url(session), {"new_status": "Approved", "form_token": token}, **HTMX
+        status_url(session),
+        {"new_status": "Declined", "comment": "no", "form_token": token},
+        **HTMX,
     )
+    assert response.status_code == 502
     assert "Didit refused" in response.content.decode()
     assert local_state(session) == before
 

@@ -1,4 +1,4 @@
-"""seed_sessions: the rows a sync would write, in bulk; refuses synced databases."""
+"""seed_sessions (devtools): the rows a sync would write, in bulk; refuses synced databases."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from django.db import connection
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
+from devtools.seeding import SeedRefused, seed_sessions
 from users.models import DiditUser
 from verifications.models import (
     AmlHit,
@@ -20,15 +21,15 @@ from verifications.models import (
     SyncRun,
     SyncRunMode,
     VerificationSession,
+    WebhookDelivery,
 )
 from verifications.sync import apply_decision
-from verifications.sync.seeding import SeedRefused, seed_sessions
 
 pytestmark = pytest.mark.django_db
 
 CHILD_MODELS = (DocumentData, FaceCheck, AmlScreening, AmlHit, IpAnalysis, SessionWarning, Review)
 # Bookkeeping that differs between two writes of the same data.
-VOLATILE = {"id", "session", "user", "synthetic", "synced_at", "first_synced_at", "updated_at"}
+VOLATILE = {"id", "session", "user", "synced_at", "first_synced_at", "updated_at"}
 
 
 def snapshot() -> dict:
@@ -56,7 +57,7 @@ def test_seeded_rows_equal_what_apply_decision_writes():
     decisions = list(VerificationSession.objects.order_by("id").values_list("decision", flat=True))
     shapes = set(VerificationSession.objects.values_list("api_shape", flat=True))
 
-    VerificationSession.objects.filter(synthetic=True).delete()
+    VerificationSession.objects.all().delete()
     DiditUser.objects.all().delete()
     for decision in decisions:
         apply_decision(decision)
@@ -86,17 +87,25 @@ def test_seeding_refuses_a_database_with_sync_runs():
     assert not VerificationSession.objects.exists()
 
 
-def test_seeding_refuses_synced_sessions_unless_forced():
+def test_seeding_refuses_a_database_that_received_webhooks():
+    WebhookDelivery.objects.create(delivery_key="k", session_id="s", status="Approved")
+    with pytest.raises(SeedRefused, match="webhooks"):
+        seed_sessions(sessions=5)
+    assert not VerificationSession.objects.exists()
+
+
+def test_forced_seeding_of_a_synced_database_replaces_its_sessions():
     seed_sessions(sessions=3, seed=1)
-    synced = VerificationSession.objects.first()
-    VerificationSession.objects.filter(pk=synced.pk).update(synthetic=False)
+    SyncRun.objects.create(mode=SyncRunMode.FULL, status="succeeded")
 
     with pytest.raises(CommandError, match="--force"):
         call_command("seed_sessions", "--sessions", "5", "--jobs", "1")
+    assert VerificationSession.objects.count() == 3
     call_command("seed_sessions", "--sessions", "5", "--seed", "2", "--jobs", "1", "--force")
 
-    assert VerificationSession.objects.filter(synthetic=True).count() == 5
-    assert VerificationSession.objects.filter(pk=synced.pk).exists()
+    assert VerificationSession.objects.count() == 5
+    assert DiditUser.objects.exists()
+    assert SyncRun.objects.count() == 1
 
 
 def test_seeding_costs_the_same_queries_per_batch_at_any_size():

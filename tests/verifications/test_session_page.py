@@ -24,13 +24,6 @@ from verifications.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sandbox(didit_sandbox, settings):
-    """The default sandbox (30 sessions), synced: the test database equals Didit's."""
-    sync_all(didit_sandbox, settings)
-    return didit_sandbox
-
-
 def url(session: VerificationSession) -> str:
     return reverse("verifications:session-detail", args=[session.session_id])
 

@@ -145,18 +145,18 @@ def test_an_auth_error_stops_the_run(didit):
     assert "run stopped" in run.errors[-1]["error"]
 
 
-def test_a_run_without_options_lists_from_the_last_good_run_minus_a_day(didit):
+def test_a_run_without_options_lists_every_row_but_fetches_only_changed_ones(didit):
+    # Didit's list has no updated-since filter: an incremental run reads every row (a
+    # change to an old session moves its row, not its place) and fetches what changed.
     first = sync_sessions(didit)
-    assert didit.list_calls[-1] == {}  # Nothing synced yet: everything.
-    assert first.mode == "incremental"
+    assert first.mode == "incremental" and didit.list_calls[-1] == {}
     SyncRun.objects.filter(pk=first.pk).update(started_at=datetime(2025, 3, 10, 8, tzinfo=UTC))
-    SyncRun.objects.create(
-        mode="full", status="partial", started_at=datetime(2025, 3, 20, tzinfo=UTC)
-    )
-    SyncRun.objects.create(mode="vendor_data", status="succeeded", started_at=timezone.now())
+    didit.stats.clear()
 
-    sync_sessions(didit)
-    assert didit.list_calls[-1] == {"date_from": "2025-03-09"}
+    run = sync_sessions(didit)
+    assert didit.list_calls[-1] == {}
+    assert (run.listed, run.fetched) == (5, 0)
+    assert didit.stats["decision"] == 0
 
 
 def test_since_and_vendor_data_become_list_filters(didit):
@@ -237,7 +237,9 @@ def test_a_run_that_loses_its_lock_stops(didit, monkeypatch):
 
 @pytest.fixture
 def fake_client(monkeypatch, didit):
-    monkeypatch.setattr(command_module.DiditClient, "from_settings", classmethod(lambda cls: didit))
+    monkeypatch.setattr(
+        command_module.DiditClient, "from_settings", classmethod(lambda cls, **kw: didit)
+    )
     return didit
 
 

@@ -1,15 +1,15 @@
 """DiditClient: the one place that speaks to Didit, one method per endpoint.
 
-HTTP, auth, pacing, retries and errors live in ``DiditTransport`` (transport.py). The client
+HTTP, auth, pacing, retries and errors live in ``DiditTransport`` (transport.py), which the
+client composes (``client.transport``) and builds per purpose (``from_settings``). The client
 never imports models: it returns Didit's JSON as dicts (decisions stay raw, so both the v1
 and the v2/v3 shapes pass through untouched) and small typed results.
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -25,6 +25,8 @@ from .errors import (
     DiditRequestError,
     DiditUnavailable,
 )
+from .pacing import RateLimiter
+from .results import CreatedSession, PdfDownload
 from .transport import DiditTransport
 
 __all__ = [
@@ -42,68 +44,53 @@ __all__ = [
     "PdfDownload",
 ]
 
-# Statuses Didit accepts in update-status; v3 added Resubmitted (SPEC.md).
+# Statuses Didit accepts in update-status; v3 added Resubmitted (docs/didit-api.md).
 UPDATE_STATUSES = {"v1": ("Approved", "Declined"), "v2": ("Approved", "Declined")}
 UPDATE_STATUSES["v3"] = ("Approved", "Declined", "Resubmitted")
-PDF_CHUNK = 64 * 1024
 
 
-@dataclass(frozen=True)
-class CreatedSession:
-    """What Didit answers to a create-session call."""
-
-    session_id: str
-    url: str
-    status: str
-    session_number: int | None = None
-    vendor_data: str | None = None
-    workflow_id: str | None = None
-    raw: dict = field(default_factory=dict, repr=False)
+# What a call may cost, by who waits for it (settings name the numbers, see .env.example).
+PURPOSES = ("interactive", "batch")
 
 
-class PdfDownload:
-    """A streamed PDF from generate-pdf; use as a context manager and iterate its chunks."""
+class DiditClient:
+    """Didit's verification API (v1, v2, v3) and its auth server, over a ``DiditTransport``.
 
-    def __init__(self, response: requests.Response, *, session_id: str, operation: str) -> None:
-        self._response = response
-        self.operation = operation
-        self.content_type = response.headers.get("Content-Type", "application/pdf")
-        length = response.headers.get("Content-Length")
-        self.content_length = int(length) if length and length.isdigit() else None
-        self.filename = _filename(response.headers.get("Content-Disposition", "")) or (
-            f"session_{session_id}.pdf"
-        )
+    Keyword arguments are the transport's (hosts, credentials, timeouts, retry budget, ...).
+    """
 
-    def iter_bytes(self, chunk_size: int = PDF_CHUNK) -> Iterator[bytes]:
-        """Yield the body in chunks; never holds the whole report in memory."""
-        try:
-            yield from self._response.iter_content(chunk_size=chunk_size)
-        except requests.RequestException as exc:
-            raise DiditUnavailable(
-                f"connection lost while downloading the report ({type(exc).__name__})",
-                operation=self.operation,
-            ) from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> PdfDownload:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-
-class DiditClient(DiditTransport):
-    """Didit's verification API (v1, v2, v3) and its auth server, over ``DiditTransport``."""
+    def __init__(self, *, transport: DiditTransport | None = None, **options: Any) -> None:
+        self.transport = transport or DiditTransport(**options)
 
     @classmethod
-    def from_settings(cls, **overrides: Any) -> DiditClient:
-        """Build the client from ``DIDIT_*`` settings (see .env.example)."""
-        from django.conf import settings
+    def from_settings(cls, *, purpose: str = "interactive", **overrides: Any) -> DiditClient:
+        """Build the client from ``DIDIT_*`` settings (see .env.example).
 
+        ``purpose="interactive"`` (the default) is for anything a person or Didit's webhook
+        waits on: at most one retry, a short ``Retry-After`` and a short read timeout.
+        ``purpose="batch"`` is for ``sync_didit``: patient retries and Didit's full hints.
+        """
+        from django.conf import settings
+        from django.core.cache import caches
+
+        if purpose not in PURPOSES:
+            raise ValueError(f"purpose must be one of {PURPOSES}, not {purpose!r}")
+        if purpose == "interactive":
+            budget = {
+                "max_retries": settings.DIDIT_INTERACTIVE_RETRIES,
+                "max_retry_after": settings.DIDIT_INTERACTIVE_MAX_RETRY_AFTER,
+                "max_backoff": settings.DIDIT_INTERACTIVE_MAX_RETRY_AFTER,
+                "timeout": (
+                    settings.DIDIT_CONNECT_TIMEOUT,
+                    settings.DIDIT_INTERACTIVE_READ_TIMEOUT,
+                ),
+            }
+        else:
+            budget = {
+                "max_retries": settings.DIDIT_BATCH_RETRIES,
+                "max_retry_after": settings.DIDIT_BATCH_MAX_RETRY_AFTER,
+                "timeout": (settings.DIDIT_CONNECT_TIMEOUT, settings.DIDIT_READ_TIMEOUT),
+            }
         options: dict[str, Any] = {
             "verification_url": settings.DIDIT_VERIFICATION_URL,
             "auth_url": settings.DIDIT_AUTH_URL,
@@ -111,11 +98,29 @@ class DiditClient(DiditTransport):
             "client_id": settings.DIDIT_CLIENT_ID,
             "client_secret": settings.DIDIT_CLIENT_SECRET,
             "api_version": settings.DIDIT_API_VERSION,
-            "timeout": (settings.DIDIT_CONNECT_TIMEOUT, settings.DIDIT_READ_TIMEOUT),
             "rate_limits": settings.DIDIT_RATE_LIMITS,
+            "token_cache": caches[settings.DIDIT_TOKEN_CACHE],
+            **budget,
         }
         options.update(overrides)
         return cls(**options)
+
+    @property
+    def api_version(self) -> str:
+        return self.transport.api_version
+
+    @property
+    def auth_mode(self) -> str:
+        return self.transport.auth_mode
+
+    @property
+    def stats(self) -> Counter[str]:
+        """Calls per operation, plus ``attempts``, ``retries``, ``token``, ``rate_limited``."""
+        return self.transport.stats
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.transport.limiter
 
     # --- Sessions -----------------------------------------------------------------------------
 
@@ -147,8 +152,8 @@ class DiditClient(DiditTransport):
                 "language": language,
             }
         body = {key: value for key, value in body.items() if value is not None}
-        data = self._json(
-            "POST", self._path("session/"), operation="create", family="write", body=body
+        data = self.transport.json(
+            "POST", self.transport.path("session/"), operation="create", family="write", body=body
         )
         try:
             return CreatedSession(
@@ -167,9 +172,9 @@ class DiditClient(DiditTransport):
 
     def get_decision(self, session_id: str) -> dict:
         """The session's decision, raw: v1 (``kyc``/``face``/...) or v2/v3 shape."""
-        data = self._json(
+        data = self.transport.json(
             "GET",
-            self._path(f"session/{_segment(session_id)}/decision/"),
+            self.transport.path(f"session/{_segment(session_id)}/decision/"),
             operation="decision",
             family="decision",
         )
@@ -186,10 +191,13 @@ class DiditClient(DiditTransport):
         send_email: bool | None = None,
         email_address: str | None = None,
         email_language: str | None = None,
+        nodes_to_resubmit: list[dict] | None = None,
     ) -> dict:
         """Approve or decline (v3: also resubmit). Returns Didit's confirmation.
 
-        Never retried: a repeated PATCH would append a second review.
+        ``nodes_to_resubmit`` (v3, with ``Resubmitted``): the steps to redo, as
+        ``[{"node_id": ..., "feature": ...}]``. Never retried: a repeated PATCH would append
+        a second review.
         """
         allowed = UPDATE_STATUSES[self.api_version]
         if new_status not in allowed:
@@ -200,11 +208,12 @@ class DiditClient(DiditTransport):
             "send_email": send_email,
             "email_address": email_address,
             "email_language": email_language,
+            "nodes_to_resubmit": nodes_to_resubmit or None,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
-        data = self._json(
+        data = self.transport.json(
             "PATCH",
-            self._path(f"session/{_segment(session_id)}/update-status/"),
+            self.transport.path(f"session/{_segment(session_id)}/update-status/"),
             operation="update_status",
             family="write",
             body=body,
@@ -218,9 +227,9 @@ class DiditClient(DiditTransport):
 
     def download_pdf(self, session_id: str) -> PdfDownload:
         """Start streaming Didit's PDF report of a session (use as a context manager)."""
-        response = self._request(
+        response = self.transport.request(
             "GET",
-            self._path(f"session/{_segment(session_id)}/generate-pdf/"),
+            self.transport.path(f"session/{_segment(session_id)}/generate-pdf/"),
             operation="pdf",
             family="pdf",
             stream=True,
@@ -235,9 +244,9 @@ class DiditClient(DiditTransport):
 
     def delete_session(self, session_id: str) -> None:
         """Delete a session at Didit (irreversible). A repeat after success answers 404."""
-        self._request(
+        self.transport.request(
             "DELETE",
-            self._path(f"session/{_segment(session_id)}/delete/"),
+            self.transport.path(f"session/{_segment(session_id)}/delete/"),
             operation="delete",
             family="write",
             idempotent=True,
@@ -265,13 +274,17 @@ class DiditClient(DiditTransport):
             workflow_id=workflow_id,
             country=country,
         )
-        return self._paginate("v3/sessions/", params, operation="list", page_size=page_size)
+        return self.transport.paginate(
+            "v3/sessions/", params, operation="list", page_size=page_size
+        )
 
     def count_sessions(self, **filters: Any) -> int:
         """How many sessions match (the list's ``count``), for one cheap call."""
         params = _session_filters(**filters)
         params.update(limit=1, offset=0)
-        page = self._json("GET", "v3/sessions/", operation="list", family="read", params=params)
+        page = self.transport.json(
+            "GET", "v3/sessions/", operation="list", family="read", params=params
+        )
         count = page.get("count") if isinstance(page, dict) else None
         if not isinstance(count, int):
             raise DiditBadResponse("session list has no count", operation="list")
@@ -280,11 +293,11 @@ class DiditClient(DiditTransport):
     def iter_reviews(self, session_id: str, *, page_size: int = 100) -> Iterator[dict]:
         """The session's reviews (who, new status, comment, when), oldest pages first."""
         path = f"v3/sessions/{_segment(session_id)}/reviews/"
-        return self._paginate(path, {}, operation="reviews", page_size=page_size)
+        return self.transport.paginate(path, {}, operation="reviews", page_size=page_size)
 
     def add_review(self, session_id: str, *, new_status: str, comment: str = "") -> dict:
         """Add a review note to a session (v3). Not retried."""
-        return self._json(
+        return self.transport.json(
             "POST",
             f"v3/sessions/{_segment(session_id)}/reviews/",
             operation="add_review",
@@ -301,7 +314,7 @@ class DiditClient(DiditTransport):
     ) -> str:
         """A share token for a finished session, for a partner to import."""
         body = {"ttl_in_seconds": ttl_in_seconds, "for_application_id": for_application_id}
-        data = self._json(
+        data = self.transport.json(
             "POST",
             f"v3/session/{_segment(session_id)}/share/",
             operation="share",
@@ -328,7 +341,7 @@ class DiditClient(DiditTransport):
             "workflow_id": workflow_id,
             "vendor_data": vendor_data,
         }
-        data = self._json(
+        data = self.transport.json(
             "POST",
             "v3/session/import-shared/",
             operation="import_shared",
@@ -346,7 +359,7 @@ class DiditClient(DiditTransport):
         body = {"hit_id": hit_id, "review_status": review_status}
         if comment is not None:
             body["comment"] = comment
-        return self._json(
+        return self.transport.json(
             "PATCH",
             f"v3/session/{_segment(session_id)}/update-aml-hit-status/",
             operation="aml_hit",
@@ -358,11 +371,11 @@ class DiditClient(DiditTransport):
 
     def iter_users(self, *, page_size: int = 100) -> Iterator[dict]:
         """Didit's User entities (one per vendor_data)."""
-        return self._paginate("v3/users/", {}, operation="users", page_size=page_size)
+        return self.transport.paginate("v3/users/", {}, operation="users", page_size=page_size)
 
     def get_user(self, vendor_data: str) -> dict:
         """One User entity: counts, features map, first/last session."""
-        data = self._json(
+        data = self.transport.json(
             "GET", f"v3/users/{_segment(vendor_data)}/", operation="user", family="read"
         )
         if not isinstance(data, dict):
@@ -400,15 +413,3 @@ def _segment(value: str) -> str:
     if not text or "/" in text or "?" in text or "#" in text or text in (".", ".."):
         raise ValueError("not a valid Didit identifier")
     return requests.utils.quote(text, safe="@:+-._~")
-
-
-_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
-
-
-def _filename(disposition: str) -> str | None:
-    match = _FILENAME.search(disposition)
-    if not match:
-        return None
-    # Only the last path component, and only characters safe in a download header.
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", match.group(1).strip().split("/")[-1])
-    return name or None

@@ -1,8 +1,9 @@
 """Client-side pacing: keep each Didit endpoint family under its per-window call limit.
 
-Didit counts calls per API key in a sliding 60-second window (SPEC.md, "Rate limits"). A sync
-that fires requests as fast as it can spends its time bouncing off 429s; instead the client
-waits for a free slot before each call, so a long run proceeds at the ceiling.
+Didit counts calls per API key in a sliding 60-second window (docs/didit-api.md, "Rate
+limits"). A sync that fires requests as fast as it can spends its time bouncing off 429s;
+instead the client waits for a free slot before each call, so a long run proceeds at the
+ceiling.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-# Didit's published limits per 60 seconds (SPEC.md). Session create is allowed 600/min, but
-# it shares the stricter write family here: a console never creates sessions in bulk.
+# Didit's published limits per 60 seconds (docs/didit-api.md). Session create is allowed
+# 600/min, but it shares the stricter write family here: a console never creates sessions in bulk.
 DIDIT_LIMITS = "decision=100/60,pdf=100/60,read=600/60,write=300/60"
 
 

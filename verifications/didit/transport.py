@@ -1,14 +1,21 @@
 """The HTTP underneath DiditClient: auth, pacing, retries, pages, and errors.
 
-Every call passes through ``DiditTransport._request()``: pacing per endpoint family, a
+Every call passes through ``DiditTransport.request()``: pacing per endpoint family, a
 timeout, the auth header (``x-api-key`` or a Bearer token from the OAuth client-credentials
 flow), retries for idempotent calls, and translation of every failure into our own
-``DiditError`` types. ``DiditClient`` (client.py) adds Didit's endpoints on top.
+``DiditError`` types. ``DiditClient`` (client.py) composes one and adds Didit's endpoints.
+
+There is exactly one retry loop, in ``request()``: a failed connection, a retryable status
+and a garbled JSON body each spend one attempt of the same budget (``max_retries``), so one
+call makes at most ``max_retries + 1`` HTTP attempts (plus one after a token refresh).
+A ``Retry-After`` longer than ``max_retry_after`` ends the call at once: waiting less than
+Didit asked would only earn another 429, and a person should not wait longer.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import logging
 import random
 import threading
@@ -65,6 +72,7 @@ class DiditTransport:
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         rate_limits: Mapping[str, Limit] | str | None = DIDIT_LIMITS,
+        token_cache: Any = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -89,6 +97,9 @@ class DiditTransport:
         if isinstance(rate_limits, str):
             rate_limits = parse_limits(rate_limits)
         self.limiter = RateLimiter(rate_limits or {}, clock=clock, sleep=sleep)
+        # A Django cache (get/set/delete), shared by processes, keeps the OAuth token; without
+        # one the token lives as long as this transport.
+        self._token_cache = token_cache
         self._token: str | None = None
         self._token_expires = 0.0
         self._token_lock = threading.Lock()
@@ -102,16 +113,16 @@ class DiditTransport:
             return "oauth"
         return "none"
 
-    def _path(self, tail: str) -> str:
+    def path(self, tail: str) -> str:
         return f"{self.api_version}/{tail}"
 
-    def _paginate(
+    def paginate(
         self, path: str, params: dict[str, Any], *, operation: str, page_size: int
     ) -> Iterator[dict]:
         url: str | None = path
         query: dict[str, Any] | None = {**params, "limit": page_size, "offset": 0}
         while url:
-            page = self._json("GET", url, operation=operation, family="read", params=query)
+            page = self.json("GET", url, operation=operation, family="read", params=query)
             if isinstance(page, list):  # A bare list is a single, final page.
                 results, next_url = page, None
             elif isinstance(page, dict) and isinstance(page.get("results"), list):
@@ -131,7 +142,7 @@ class DiditTransport:
         target = urlsplit(urljoin(self.verification_url, url))
         return urlunsplit((base.scheme, base.netloc, target.path, target.query, ""))
 
-    def _json(
+    def json(
         self,
         method: str,
         path: str,
@@ -141,34 +152,12 @@ class DiditTransport:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> Any:
-        idempotent = method in IDEMPOTENT_METHODS
-        attempt = 0
-        while True:
-            response = self._request(
-                method,
-                path,
-                operation=operation,
-                family=family,
-                params=params,
-                body=body,
-                idempotent=idempotent,
-            )
-            try:
-                return response.json()
-            except (ValueError, RecursionError):
-                # A truncated or garbled body: for a read, asking again is safe.
-                self.stats["malformed"] += 1
-                if idempotent and attempt < self.max_retries:
-                    attempt += 1
-                    self._backoff(attempt, None, operation)
-                    continue
-                raise DiditBadResponse(
-                    "malformed JSON in the response",
-                    status=response.status_code,
-                    operation=operation,
-                ) from None
+        """One API call whose answer is JSON; a garbled body is retried like a 503 (reads)."""
+        return self.request(
+            method, path, operation=operation, family=family, params=params, body=body, parse=True
+        )
 
-    def _request(
+    def request(
         self,
         method: str,
         path: str,
@@ -179,8 +168,12 @@ class DiditTransport:
         body: Any = None,
         stream: bool = False,
         idempotent: bool | None = None,
-    ) -> requests.Response:
-        """Send one API call with pacing, auth, timeout, retries and error translation."""
+        parse: bool = False,
+    ) -> Any:
+        """Send one API call with pacing, auth, timeout, retries and error translation.
+
+        Returns the response, or its JSON when ``parse``. The only retry loop of the client.
+        """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         url = urljoin(self.verification_url, path)
@@ -189,6 +182,8 @@ class DiditTransport:
         self.stats[operation] += 1
         while True:
             headers = self._auth_headers()
+            retry_after: float | None = None
+            self.stats["attempts"] += 1
             try:
                 with self.limiter.slot(family):
                     response = self._http.request(
@@ -206,39 +201,49 @@ class DiditTransport:
             except requests.RequestException as exc:
                 # Timeouts, refused connections and bodies cut short alike: the network failed.
                 self.stats["connection_errors"] += 1
-                if idempotent and attempt < self.max_retries:
-                    attempt += 1
-                    self._backoff(attempt, None, operation)
-                    continue
-                raise DiditUnavailable(_network_failure(exc), operation=operation) from None
-
-            status = response.status_code
-            logger.debug("%s %s -> %s", method, urlsplit(url).path, status)
-            if status < 300:
-                return response
-            if status == 401 and self.auth_mode == "oauth" and not refreshed:
-                # The token expired or was revoked early: fetch a new one and try once more.
-                response.close()
-                refreshed = True
-                self._invalidate_token(headers)
-                continue
-            if status in RETRY_STATUSES:
-                if status == 429:
-                    self.stats["rate_limited"] += 1
-                if idempotent and attempt < self.max_retries:
-                    attempt += 1
+                failure: DiditError = DiditUnavailable(_network_failure(exc), operation=operation)
+            else:
+                status = response.status_code
+                logger.debug("%s %s -> %s", method, urlsplit(url).path, status)
+                if status < 300 and not parse:
+                    return response
+                if status < 300:
+                    try:
+                        return response.json()
+                    except (ValueError, RecursionError):
+                        # A truncated or garbled body: for a read, asking again is safe.
+                        self.stats["malformed"] += 1
+                        failure = DiditBadResponse(
+                            "malformed JSON in the response", status=status, operation=operation
+                        )
+                elif status == 401 and self.auth_mode == "oauth" and not refreshed:
+                    # The token expired or was revoked early: fetch a new one, try once more.
                     response.close()
-                    self._backoff(attempt, _retry_after(response), operation)
+                    refreshed = True
+                    self._invalidate_token(headers)
                     continue
-            raise self._error(response, operation)
+                elif status in RETRY_STATUSES:
+                    if status == 429:
+                        self.stats["rate_limited"] += 1
+                    retry_after = _retry_after(response)
+                    failure = self._error(response, operation)
+                else:
+                    raise self._error(response, operation)
+            if not idempotent or attempt >= self.max_retries:
+                raise failure
+            if retry_after is not None and retry_after > self.max_retry_after:
+                # Didit asks for a longer wait than this budget allows: fail now, not later.
+                raise failure
+            attempt += 1
+            self._backoff(attempt, retry_after, operation)
 
     def _backoff(self, attempt: int, retry_after: float | None, operation: str) -> None:
         self.stats["retries"] += 1
         delay = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
         delay = random.uniform(delay / 2, delay)  # noqa: S311 - jitter, not security
         if retry_after is not None:
-            # Didit's hint wins over our backoff, within reason.
-            delay = max(delay, min(retry_after, self.max_retry_after))
+            # Didit's hint wins over our backoff (request() refused hints beyond the budget).
+            delay = max(delay, retry_after)
         logger.info("Didit %s: retry %d in %.1fs", operation, attempt, delay)
         self._sleep(delay)
 
@@ -299,16 +304,46 @@ class DiditTransport:
 
     def _bearer_token(self) -> str:
         with self._token_lock:
-            if self._token is None or self._clock() >= self._token_expires:
+            expired = self._token is None or self._clock() >= self._token_expires
+            if expired and not self._cached_token():
                 self._fetch_token()
             assert self._token is not None
             return self._token
+
+    @property
+    def _token_key(self) -> str:
+        """The cache key: per auth server and client id, never containing the secret."""
+        who = f"{self.auth_url}|{self._client_id}".encode()
+        return "didit-token:" + hashlib.sha256(who).hexdigest()[:32]
+
+    def _cached_token(self) -> bool:
+        """Adopt a token another request or process fetched, if it is still good."""
+        if self._token_cache is None:
+            return False
+        try:
+            cached = self._token_cache.get(self._token_key)
+        except Exception:  # noqa: BLE001 - a cache outage costs a token fetch, nothing more
+            logger.warning("Didit token cache unavailable; fetching a token")
+            return False
+        if not isinstance(cached, dict) or not isinstance(cached.get("token"), str):
+            return False
+        remaining = float(cached.get("renew_at", 0)) - time.time()
+        if remaining <= 0:
+            return False
+        self._token = cached["token"]
+        self._token_expires = self._clock() + remaining
+        return True
 
     def _invalidate_token(self, used: Mapping[str, str]) -> None:
         with self._token_lock:
             # Another thread may already have refreshed it; only drop the one that failed.
             if used.get("Authorization") == f"Bearer {self._token}":
                 self._token = None
+                if self._token_cache is not None:
+                    try:
+                        self._token_cache.delete(self._token_key)
+                    except Exception:  # noqa: BLE001 - see _cached_token
+                        logger.warning("Didit token cache unavailable; token not dropped")
 
     def _fetch_token(self) -> None:
         credentials = f"{self._client_id}:{self._client_secret}".encode()
@@ -340,8 +375,18 @@ class DiditTransport:
         if not isinstance(token, str) or not token:
             raise DiditBadResponse("token response without access_token", operation="token")
         # Renew a little before Didit's expiry: a tenth of the lifetime, at most a minute.
+        lifetime = max(0.0, expires_in - min(60.0, expires_in / 10))
         self._token = token
-        self._token_expires = self._clock() + expires_in - min(60.0, expires_in / 10)
+        self._token_expires = self._clock() + lifetime
+        if self._token_cache is not None and lifetime >= 1:
+            try:
+                self._token_cache.set(
+                    self._token_key,
+                    {"token": token, "renew_at": time.time() + lifetime},
+                    timeout=int(lifetime),
+                )
+            except Exception:  # noqa: BLE001 - see _cached_token
+                logger.warning("Didit token cache unavailable; token kept in this process")
 
 
 def _network_failure(exc: requests.RequestException) -> str:

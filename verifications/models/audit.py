@@ -11,7 +11,9 @@ from django.db import models
 
 
 class AuditAction(models.TextChoices):
+    STATUS_REQUEST = "status_request", "Asked Didit to change a session's status"
     STATUS_UPDATE = "status_update", "Approved/declined a session"
+    STATUS_REFUSED = "status_refused", "A status change Didit refused or did not answer"
     AML_DISPOSITION = "aml_disposition", "Disposed an AML hit"
     REVERIFICATION = "reverification", "Started a re-verification"
     DIDIT_PDF = "didit_pdf", "Downloaded Didit's PDF report"

@@ -263,6 +263,14 @@ class Review(models.Model):
         blank=True,
         related_name="session_reviews",
     )
+    # Ours: sent to Didit, outcome not yet saved here (the database failed after Didit
+    # accepted, or the process died). Not shown as a review until Didit's own record of it
+    # arrives (webhook or sync), which links it and clears the flag.
+    pending = models.BooleanField(default=False)
+    # Ours: the warnings (risk codes) the reviewer acknowledged before approving, and the
+    # steps sent back to the user with a Resubmit (``[{node_id, feature}]``).
+    acknowledged_warnings = models.JSONField(default=list, blank=True)
+    resubmit_nodes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

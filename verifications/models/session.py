@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -70,6 +71,19 @@ class VerificationSession(models.Model):
     # confirmed was asked for): a copy Didit answered before that is older, and refused.
     decision_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_synced_at = models.DateTimeField(auto_now_add=True)
+    # Local: a reviewer's status change in flight. Set (only if free and the session is as
+    # the reviewer's page showed it) before Didit is asked, cleared once the outcome is
+    # saved: two decisions on one session never reach Didit together. A claim older than
+    # ``services.DECISION_CLAIM_TTL`` is abandoned (the process died) and may be taken.
+    decision_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decision_claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     # Denormalised from the decision for the queue's filters, search and sort.
     full_name = models.CharField(max_length=255, blank=True)
@@ -78,9 +92,6 @@ class VerificationSession(models.Model):
     issuing_state = models.CharField(max_length=8, blank=True)
     aml_score = models.FloatField(null=True, blank=True)
     aml_total_hits = models.PositiveIntegerField(null=True, blank=True)
-
-    # Made by ``seed_sessions`` for benchmarks and load tests, never synced from Didit.
-    synthetic = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -56,7 +57,11 @@ HIT_FIELDS = [
     "position",
     "removed_at",
 ]
-REVIEW_LINK_FIELDS = ["didit_fingerprint", "didit_user", "didit_created_at"]
+# A console review left pending (Didit accepted it, saving it here failed) is confirmed by
+# Didit's record of it: linking clears the flag.
+REVIEW_LINK_FIELDS = ["didit_fingerprint", "didit_user", "didit_created_at", "pending"]
+# Rows per INSERT when writing sessions in bulk (``insert_sessions``).
+BULK_BATCH = 1000
 
 
 def apply_decision(
@@ -150,6 +155,12 @@ def _write(
         # Didit always sends created_at; if not, keep what we had, or the list's, or now.
         fallback = as_datetime((list_row or {}).get("created_at"))
         values["created_at"] = (session and session.created_at) or fallback or timezone.now()
+    if not values.get("full_name"):
+        # No name extracted (yet): the list row's, else the one we had.
+        listed = (list_row or {}).get("full_name")
+        values["full_name"] = (
+            str(listed)[:255] if listed else (session.full_name if session is not None else "")
+        )
     values["decision"] = parsed.raw
     values["decision_hash"] = parsed.content_hash
     values["synced_at"] = timezone.now()
@@ -162,20 +173,18 @@ def _write(
     )
 
     previous_user_id = session.user_id if session is not None else None
-    is_new = session is None
     if session is None:
-        session = VerificationSession.objects.create(session_id=parsed.session_id, **values)
+        session = VerificationSession(session_id=parsed.session_id, **values)
+        insert_sessions([(session, parsed)])
     else:
         for name, value in values.items():
             setattr(session, name, value)
         session.save()
-
-    for relation, model in ONE_TO_ONE.items():
-        existing = None if is_new else _cached_child(session, relation)
-        _upsert_one(model, session, existing, getattr(parsed, relation))
-    _sync_hits(session, parsed.hits, is_new=is_new)
-    _sync_warnings(session, parsed.warnings, is_new=is_new)
-    _sync_reviews(session, parsed.reviews, is_new=is_new)
+        for relation, model in ONE_TO_ONE.items():
+            _upsert_one(model, session, _cached_child(session, relation), getattr(parsed, relation))
+        _sync_hits(session, parsed.hits)
+        _sync_warnings(session, parsed.warnings)
+        _sync_reviews(session, parsed.reviews)
 
     if session.user is not None:
         session.user.recompute()
@@ -183,6 +192,52 @@ def _write(
         old_user = DiditUser.objects.filter(pk=previous_user_id).first()
         if old_user is not None:
             old_user.recompute()
+
+
+def session_row(parsed: ParsedDecision, **values: Any) -> VerificationSession:
+    """An unsaved row for a session never stored before; ``values`` set the bookkeeping
+    columns (``synced_at``, ``user``, ...). Save it with ``insert_sessions``."""
+    columns = _fit(VerificationSession, parsed.session)
+    columns.update(decision=parsed.raw, decision_hash=parsed.content_hash, **values)
+    return VerificationSession(session_id=parsed.session_id, **columns)
+
+
+def insert_sessions(rows: list[tuple[VerificationSession, ParsedDecision]]) -> Counter[str]:
+    """Insert sessions never stored before, each with every row of its decision: one INSERT
+    per table whatever the number of sessions. Used by ``apply_decision`` for a new session
+    and by bulk loaders (``devtools.seeding``). Returns the rows written per model name.
+
+    ``rows`` pairs an unsaved session (``session_row``) with its parsed decision. Linking
+    sessions to their ``DiditUser`` and summarising it is the caller's.
+    """
+    sessions = [session for session, _ in rows]
+    VerificationSession.objects.bulk_create(sessions, batch_size=BULK_BATCH)
+    children: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+    for session, parsed in rows:
+        for relation, model in ONE_TO_ONE.items():
+            values = getattr(parsed, relation)
+            if values is not None:
+                children[model].append(model(session=session, **_fit(model, values)))
+        for values in parsed.hits:
+            values = _fit(AmlHit, {**values, "removed_at": None})
+            children[AmlHit].append(AmlHit(session=session, **values))
+        for values in parsed.warnings:
+            children[SessionWarning].append(
+                SessionWarning(session=session, **_fit(SessionWarning, values))
+            )
+        for values in parsed.reviews:
+            children[Review].append(_didit_review(session, _fit(Review, values)))
+    written = Counter({VerificationSession.__name__: len(sessions)})
+    for model, objects in children.items():
+        model.objects.bulk_create(objects, batch_size=BULK_BATCH)
+        written[model.__name__] = len(objects)
+    return written
+
+
+def _didit_review(session: VerificationSession, values: dict) -> Review:
+    return Review(
+        session=session, source=ReviewSource.DIDIT, created_at=values["didit_created_at"], **values
+    )
 
 
 def _cached_child(session: VerificationSession, relation: str) -> models.Model | None:
@@ -213,9 +268,9 @@ def _upsert_one(
         existing.save(update_fields=changed)
 
 
-def _sync_hits(session: VerificationSession, hits: list[dict], *, is_new: bool) -> None:
+def _sync_hits(session: VerificationSession, hits: list[dict]) -> None:
     """Upsert by Didit's hit id; keep local dispositions; keep disposed hits Didit dropped."""
-    existing = {} if is_new else {hit.hit_id: hit for hit in session.aml_hits.all()}
+    existing = {hit.hit_id: hit for hit in session.aml_hits.all()}
     new, changed = [], []
     for values in hits:
         values = _fit(AmlHit, {**values, "removed_at": None})
@@ -237,8 +292,8 @@ def _sync_hits(session: VerificationSession, hits: list[dict], *, is_new: bool) 
         AmlHit.objects.filter(pk__in=gone).delete()
 
 
-def _sync_warnings(session: VerificationSession, warnings: list[dict], *, is_new: bool) -> None:
-    existing = {} if is_new else {item.fingerprint: item for item in session.warnings.all()}
+def _sync_warnings(session: VerificationSession, warnings: list[dict]) -> None:
+    existing = {item.fingerprint: item for item in session.warnings.all()}
     new, moved = [], []
     for values in warnings:
         values = _fit(SessionWarning, values)
@@ -255,24 +310,17 @@ def _sync_warnings(session: VerificationSession, warnings: list[dict], *, is_new
         SessionWarning.objects.filter(pk__in=[item.pk for item in existing.values()]).delete()
 
 
-def _sync_reviews(session: VerificationSession, reviews: list[dict], *, is_new: bool) -> None:
+def _sync_reviews(session: VerificationSession, reviews: list[dict]) -> None:
     """Didit's reviews by fingerprint; ours linked to Didit's record of them, never copied."""
-    existing = [] if is_new else list(session.reviews.all())
+    existing = list(session.reviews.all())
     linked = {review.didit_fingerprint: review for review in existing if review.didit_fingerprint}
     unlinked = [r for r in existing if r.source == ReviewSource.CONSOLE and not r.didit_fingerprint]
     new, changed = [], []
     for values in reviews:
-        values = _fit(Review, values)
+        values = {**_fit(Review, values), "pending": False}
         review = linked.pop(values["didit_fingerprint"], None) or _console_match(unlinked, values)
         if review is None:
-            new.append(
-                Review(
-                    session=session,
-                    source=ReviewSource.DIDIT,
-                    created_at=values["didit_created_at"],
-                    **values,
-                )
-            )
+            new.append(_didit_review(session, values))
         elif _assign(review, values, REVIEW_LINK_FIELDS):
             changed.append(review)
     Review.objects.bulk_create(new)

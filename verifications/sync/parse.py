@@ -32,6 +32,9 @@ from .sections import (
 
 # Bump when the mapping changes: stored hashes then differ, so re-applying re-maps.
 MAPPING_VERSION = 1
+# The longest vendor_data our columns hold (VerificationSession, DiditUser). A longer one is
+# refused, never cut: a cut value names another person (and would be sent back to Didit).
+MAX_VENDOR_DATA = 255
 
 # v3 arrays and v2 objects, with the feature name Didit uses in `features` and list rows.
 V3_ARRAYS = {
@@ -164,7 +167,12 @@ def feature_statuses(items: dict[str, list[tuple[str, dict]]]) -> dict[str, str]
 
 
 def list_fingerprint(row: Any) -> str:
-    """What a v3 list row says that a decision change would alter: status, features, hits."""
+    """What a v3 list row says that a decision change would alter.
+
+    Didit's ``updated_at``, when the row has one, moves with every change (a review without
+    a new status, an AML hit's review); the status, features and hit count are the fallback
+    for rows without it, and stay in the fingerprint either way.
+    """
     row = as_dict(row)
     features = sorted(
         f"{as_str(entry.get('feature'))}={as_str(entry.get('status'))}"
@@ -172,7 +180,9 @@ def list_fingerprint(row: Any) -> str:
         if isinstance(entry, dict)
     )
     hits = as_dict(as_dict(row.get("additional_details")).get("aml")).get("total_hits")
-    return f"{as_str(row.get('status'))}|{','.join(features)}|hits={as_int(hits)}"
+    fingerprint = f"{as_str(row.get('status'))}|{','.join(features)}|hits={as_int(hits)}"
+    updated_at = as_str(row.get("updated_at"))
+    return f"{fingerprint}|updated={updated_at}" if updated_at else fingerprint
 
 
 def content_hash(decision: dict) -> str:
@@ -181,6 +191,12 @@ def content_hash(decision: dict) -> str:
 
 
 def _session(decision: dict, parsed: ParsedDecision, items: dict, shape: str) -> dict[str, Any]:
+    vendor_data = as_str(decision.get("vendor_data"))
+    if len(vendor_data) > MAX_VENDOR_DATA:
+        raise DecisionError(
+            f"vendor_data is {len(vendor_data)} characters; the console keeps at most "
+            f"{MAX_VENDOR_DATA} and never shortens it, so this session is not stored"
+        )
     document = parsed.document or {}
     aml = parsed.aml or {}
     full_name = document.get("full_name") or " ".join(
@@ -194,7 +210,7 @@ def _session(decision: dict, parsed: ParsedDecision, items: dict, shape: str) ->
     return {
         "session_number": as_int(decision.get("session_number")),
         "status": as_str(decision.get("status")),
-        "vendor_data": as_str(decision.get("vendor_data")),
+        "vendor_data": vendor_data,
         "workflow_id": as_str(decision.get("workflow_id")),
         "session_kind": as_str(decision.get("session_kind")),
         "features": features if isinstance(features, (str, list)) else None,

@@ -26,8 +26,6 @@ from .parse import DecisionError, list_fingerprint
 
 logger = logging.getLogger(__name__)
 
-# Incremental runs list from the last good run's start minus this, to catch late arrivals.
-SAFETY_OVERLAP = timedelta(days=1)
 # A running row whose heartbeat is older than this belongs to a dead process.
 LOCK_TIMEOUT = timedelta(minutes=10)
 HEARTBEAT = timedelta(seconds=5)
@@ -66,8 +64,12 @@ def sync_sessions(
 ) -> SyncRun:
     """Bring our copy up to date with Didit; returns the finished ``SyncRun``.
 
-    Without options: incremental (sessions created since the last good incremental or full
-    run, minus ``SAFETY_OVERLAP``). ``full`` lists everything, ``since`` from a date,
+    Without options: incremental. Didit's list has no "updated since" filter (SPEC.md lists
+    only created-date filters), and a change to an old session (a review, a hit's review, a
+    new status) changes its row, not its place in the list; so an incremental run lists
+    every row, which is cheap (read family, 100 rows a call), and fetches decisions only for
+    rows whose fingerprint (``updated_at`` when Didit sends it) differs from ours: the
+    sessions updated since the last run. ``full`` does the same listing; ``since`` from a date,
     ``vendor_data`` one user's sessions, ``session_id`` fetches that one decision. Raises
     ``SyncLocked`` if another run holds the lock; every other failure ends up in the run.
     """
@@ -78,8 +80,6 @@ def sync_sessions(
         filters["vendor_data"] = vendor_data
     if since_day:
         filters["date_from"] = since_day.isoformat()
-    elif mode == SyncRunMode.INCREMENTAL and (start := _incremental_start()):
-        filters["date_from"] = start
     options = {"since": since_day and since_day.isoformat(), "vendor_data": vendor_data}
     options.update(session_id=session_id, full=full, filters=filters)
     run = start_run(mode=mode, options=options, lock_timeout=lock_timeout)
@@ -286,21 +286,6 @@ def _since(value: date | str | None) -> date | None:
     if parsed is None:
         raise ValueError(f"not an ISO date: {value!r}")
     return parsed
-
-
-def _incremental_start() -> str | None:
-    """The day to list from: the last good full/incremental run's start, minus the overlap."""
-    last = (
-        SyncRun.objects.filter(
-            status=SyncRunStatus.SUCCEEDED,
-            mode__in=[SyncRunMode.INCREMENTAL, SyncRunMode.FULL],
-        )
-        .order_by("-started_at")
-        .first()
-    )
-    if last is None:
-        return None
-    return (last.started_at - SAFETY_OVERLAP).date().isoformat()
 
 
 def _count(client: Any, filters: dict) -> int | None:

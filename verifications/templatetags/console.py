@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -11,9 +12,11 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.text import slugify
+from django.utils.timesince import timesince, timeuntil
 
 from ..media import is_web_url
 
@@ -82,7 +85,7 @@ def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
         "created": timezone.localtime(session.created_at).strftime("%Y-%m-%d %H:%M"),
         "badge": status_badge(session.status),
         "url": url_head + quote(session.session_id, safe=URL_SAFE) + url_tail,
-        "name": session.full_name or "(no name)",
+        "name": session.full_name or session.vendor_data or "(no name)",
         "document_type": session.document_type,
         "document_number": session.document_number,
         "country": session.issuing_state,
@@ -92,7 +95,7 @@ def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
             if session.aml_total_hits
             else NO_HITS
         ),
-        "vendor_data": session.vendor_data,
+        "vendor_data": vendor_link(session.vendor_data),
         "session_id": session.session_id,
         "short_id": _shorten(session.session_id, 13),
     }
@@ -142,3 +145,123 @@ def as_list(value: object) -> list:
     if value in (None, ""):
         return []
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+@register.filter
+def vendor_link(vendor_data: object) -> SafeString:
+    """Vendor data as a link to its user's page (nothing for blank)."""
+    if not vendor_data:
+        return SafeString("")
+    return format_html('<a class="mono" href="{}">{}</a>', _user_url(str(vendor_data)), vendor_data)
+
+
+def _user_url(vendor_data: str) -> str:
+    marker = "vendor-data-marker"
+    head, tail = reverse("users:user-detail", args=[marker]).split(marker)
+    return head + quote(vendor_data, safe=URL_SAFE + "/") + tail
+
+
+@register.filter
+def moment(value: object) -> SafeString:
+    """A time in the console's time zone, named, with its age: "2026-12-01 14:02 UTC (3 h ago)"."""
+    if not isinstance(value, datetime):
+        if not isinstance(value, str) or parse_datetime(value) is None:
+            return SafeString("") if value in (None, "") else format_html("{}", value)
+        raw, value = value, parse_datetime(value)
+    else:
+        raw = value.isoformat()
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    local = timezone.localtime(value)
+    age = timesince(value) if value <= timezone.now() else "in " + timeuntil(value)
+    age = age.split(",")[0]
+    return format_html(
+        '<time datetime="{}">{} {}</time> <span class="muted">({}{})</span>',
+        raw,
+        local.strftime("%Y-%m-%d %H:%M"),
+        local.tzname(),
+        age,
+        "" if age.startswith("in ") else " ago",
+    )
+
+
+@register.filter
+def yes_no(value: object) -> str:
+    """Booleans as words: Yes, No, or "unknown"."""
+    if value is None:
+        return "unknown"
+    return "Yes" if value else "No"
+
+
+@register.filter
+def feature_level(status: object) -> str:
+    """The ``score--*`` modifier from Didit's own verdict on the feature, never a threshold:
+    Approved reads as good, In Review as doubtful, Declined as bad."""
+    return {"Approved": "low", "In Review": "medium", "Declined": "high"}.get(
+        str(status or ""), "unknown"
+    )
+
+
+@register.simple_tag
+def decision_rows(rows: list) -> SafeString:
+    """Key/value rows of one part of a decision (``casefile.Row``), nested groups included.
+    Rendered in Python: a decision has hundreds of leaves, and an include per value was
+    most of the page's time."""
+    if not rows:
+        return SafeString(
+            '<dl class="details details--rows"><dt class="muted">No data</dt><dd></dd></dl>'
+        )
+    items = format_html_join("", "<dt>{}</dt><dd{}>{}{}</dd>", (_row_parts(row) for row in rows))
+    return format_html('<dl class="details details--rows">{}</dl>', items)
+
+
+HIGHLIGHTS = {
+    "bad": (' class="highlight highlight--bad"', ' <span class="flag">expired</span>'),
+    "warn": (
+        ' class="highlight highlight--warn"',
+        ' <span class="score--medium">expires soon</span>',
+    ),
+}
+
+
+def _row_parts(row) -> tuple:
+    attrs, note = HIGHLIGHTS.get(row.highlight, ("", ""))
+    if row.kind == "group":
+        value = decision_rows(row.children)
+    elif row.kind == "list":
+        value = (
+            format_html_join(", ", "{}", ((_value(item),) for item in row.value))
+            if row.value
+            else SafeString('<span class="muted">none</span>')
+        )
+    else:
+        value = _value(row)
+    return row.label, SafeString(attrs), value, SafeString(note)
+
+
+def _value(row) -> SafeString:
+    kind, value = row.kind, row.value
+    if kind == "empty":
+        return SafeString('<span class="muted">–</span>')
+    if kind == "bool":
+        return format_html("{}", yes_no(value))
+    if kind == "time":
+        return moment(value)
+    if kind in ("image", "video", "url"):
+        href = web_url(value)
+        if kind == "image":
+            return format_html(
+                '<a href="{}" target="_blank" rel="noopener noreferrer">'
+                '<img class="row-image" src="{}" alt="{}" loading="lazy"></a>',
+                href,
+                href,
+                row.label,
+            )
+        text = "Open the video" if kind == "video" else value
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener noreferrer" class="mono">{}</a>', href, text
+        )
+    if kind == "session":
+        url = reverse("verifications:session-detail", args=[value])
+        return format_html('<a href="{}">compared with session {}</a>', url, value)
+    return format_html("{}", value)

@@ -15,13 +15,14 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from users.roles import VIEW_SESSIONS
+
 from .. import audit
 from ..forms import QueueFilterForm
 from ..models import AuditAction, SessionStatus, VerificationSession
 
 PAGE_SIZE = 50
 ALL_COUNTS_CACHE_KEY = "queue:status-counts"
-VIEW_PERMISSION = "verifications.view_verificationsession"
 CSV_COLUMNS = (
     "session_id",
     "session_number",
@@ -42,7 +43,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 @require_GET
 @login_required
-@permission_required(VIEW_PERMISSION, raise_exception=True)
+@permission_required(VIEW_SESSIONS, raise_exception=True)
 def session_list(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     context = {"form": form, "sessions": [], "counts": [], "total": 0}
@@ -64,8 +65,6 @@ def session_list(request: HttpRequest) -> HttpResponse:
     elif not request.htmx:
         # htmx swaps only 2xx answers by default: it gets the errors with a 200.
         status = 400
-    context["query_without_page"] = _query_without(request, "page")
-    context["query_without_status"] = _query_without(request, "status", "page")
     template = "verifications/session_list.html"
     if request.htmx and not request.htmx.history_restore_request:
         template += "#session-rows"
@@ -132,16 +131,9 @@ def _count_by_status(sessions) -> dict[str, int]:
     return dict(sessions.order_by().values_list("status").annotate(count=Count("id")))
 
 
-def _query_without(request: HttpRequest, *names: str) -> str:
-    query = request.GET.copy()
-    for name in names:
-        query.pop(name, None)
-    return query.urlencode()
-
-
 @require_GET
 @login_required
-@permission_required(VIEW_PERMISSION, raise_exception=True)
+@permission_required(VIEW_SESSIONS, raise_exception=True)
 def session_export(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET)
     if not form.is_valid():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -13,23 +12,19 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from users.roles import VIEW_SESSIONS
 from verifications import audit
-from verifications.didit.client import DiditClient
-from verifications.didit.errors import (
-    DiditError,
-    DiditForbidden,
-    DiditNotFound,
-    DiditRateLimited,
-    DiditUnavailable,
-)
-from verifications.media import media_expiring
+from verifications.didit.errors import DiditError
 from verifications.models import AuditAction, VerificationSession
 from verifications.pdf import render_session_report, report_sessions
-from verifications.sync import DecisionError, resync_session
+from verifications.services import (
+    PdfDownload,
+    didit_error_message,
+    open_didit_pdf,
+    refresh_expiring_media,
+)
 
 logger = logging.getLogger(__name__)
-
-VIEW_SESSIONS = "verifications.view_verificationsession"
 
 
 @require_GET
@@ -41,21 +36,10 @@ def session_didit_pdf(request: HttpRequest, session_id: str) -> HttpResponse:
         VerificationSession.objects.only("session_id"), session_id=session_id
     )
     try:
-        download = DiditClient.from_settings().download_pdf(session.session_id)
+        download = open_didit_pdf(session_id=session.session_id, request=request)
     except DiditError as error:
         return didit_pdf_refused(request, session, error)
-    audit.record(
-        request,
-        action=AuditAction.DIDIT_PDF,
-        object_type="session",
-        object_id=session.session_id,
-        detail={"filename": download.filename},
-    )
-    response = StreamingHttpResponse(download.iter_bytes(), content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, download.filename)
-    if download.content_length is not None:
-        response["Content-Length"] = str(download.content_length)
-    return response
+    return streamed_pdf(download, filename=download.filename)
 
 
 @require_GET
@@ -64,7 +48,7 @@ def session_didit_pdf(request: HttpRequest, session_id: str) -> HttpResponse:
 def session_report(request: HttpRequest, session_id: str) -> HttpResponse:
     """Our compliance report of one session (WeasyPrint), stamped with who and when."""
     session = get_object_or_404(report_sessions(), session_id=session_id)
-    if refresh_expiring_media([session]):
+    if refresh_expiring_media([session]).refreshed:
         session = report_sessions().get(pk=session.pk)
     data = render_session_report(session, generated_by=request.user)
     audit.record(
@@ -77,23 +61,13 @@ def session_report(request: HttpRequest, session_id: str) -> HttpResponse:
     return pdf_attachment(data, filename=f"didit-console-session-{session.session_id}.pdf")
 
 
-def refresh_expiring_media(sessions: Iterable[VerificationSession]) -> list[str]:
-    """Re-sync the sessions whose presigned image URLs have expired, so the report can embed
-    the images; returns the ids refreshed. If Didit cannot be reached, the report is rendered
-    with what we have (WeasyPrint leaves out the images it cannot fetch)."""
-    expiring = [session for session in sessions if media_expiring(session)]
-    if not expiring:
-        return []
-    client = DiditClient.from_settings()
-    refreshed = []
-    for session in expiring:
-        try:
-            resync_session(client, session.session_id, refresh_media=True)
-        except (DiditError, DecisionError) as error:
-            logger.warning("Could not refresh a session's media: %s", type(error).__name__)
-        else:
-            refreshed.append(session.session_id)
-    return refreshed
+def streamed_pdf(download: PdfDownload, *, filename: str) -> StreamingHttpResponse:
+    """Didit's PDF passed through chunk by chunk, as a download named ``filename``."""
+    response = StreamingHttpResponse(download.iter_bytes(), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    if download.content_length is not None:
+        response["Content-Length"] = str(download.content_length)
+    return response
 
 
 def pdf_attachment(data: bytes, *, filename: str) -> HttpResponse:
@@ -109,23 +83,8 @@ def didit_pdf_refused(
 ) -> HttpResponse:
     """A browser goes back to the session page with a message; anything else gets a 502."""
     logger.warning("Didit's PDF for a session was not available: %s", type(error).__name__)
-    message = refusal_message(error)
+    message = didit_error_message(error, doing="produce its PDF report")
     if "text/html" not in request.headers.get("Accept", ""):
         return HttpResponse(message, status=502, content_type="text/plain; charset=utf-8")
     messages.error(request, message)
     return redirect("verifications:session-detail", session_id=session.session_id)
-
-
-def refusal_message(error: DiditError) -> str:
-    if isinstance(error, DiditForbidden):
-        return (
-            "Didit has no PDF report for this session: it is only available once the session "
-            "is Approved, Declined, In Review or Kyc Expired."
-        )
-    if isinstance(error, DiditNotFound):
-        return "Didit no longer has this session, so it cannot produce its PDF report."
-    if isinstance(error, DiditRateLimited):
-        return "Didit is rate-limiting requests; try the PDF again in a minute."
-    if isinstance(error, DiditUnavailable):
-        return "Didit could not be reached for its PDF report; try again in a minute."
-    return "Didit could not produce its PDF report for this session; try again later."

@@ -4,27 +4,43 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import audit
-from ..didit.client import DiditClient
+from .. import audit, casefile
 from ..didit.errors import DiditError
 from ..forms import DispositionForm, StatusForm
-from ..media import media_expiring
-from ..models import AmlHit, AuditAction, ReviewSource, VerificationSession
+from ..models import AmlHit, AuditAction, ReviewSource, SessionStatus, VerificationSession
 from ..services import (
+    Decision,
     FormTokenError,
+    SavedAtDiditOnly,
+    StaleDecision,
+    check_page_state,
     consume_form_token,
+    decide_session,
+    didit_error_message,
     dispose_aml_hit,
     issue_form_token,
-    update_session_status,
+    page_state,
+    read_form_token,
+    refresh_expiring_media,
 )
-from ..sync import DecisionError, resync_session
 
 TEMPLATE = "verifications/session_detail.html"
+# The outcome of a decision, carried across the redirect to the panel (no JavaScript).
+OUTCOME_KEY = "decision_outcome"
+DONE = {
+    SessionStatus.APPROVED: "approved",
+    SessionStatus.DECLINED: "declined",
+    SessionStatus.RESUBMITTED: "sent back for resubmission",
+}
+# Statuses Didit reaches on its own: with no review, nobody decided them by hand.
+AUTOMATIC = {SessionStatus.APPROVED, SessionStatus.DECLINED}
 ONE_TO_ONE = ("document", "face", "aml", "ip_analysis", "user")
 
 
@@ -33,23 +49,22 @@ ONE_TO_ONE = ("document", "face", "aml", "ip_analysis", "user")
 @permission_required("verifications.view_verificationsession", raise_exception=True)
 def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
     session = _load(session_id)
-    if media_expiring(session):
-        # Didit's presigned image URLs have expired: fetch fresh ones rather than show
-        # broken images. If Didit cannot be reached, show what we have and say so.
-        try:
-            resync_session(_page_client(), session.session_id, refresh_media=True)
-        except (DiditError, DecisionError):
-            messages.warning(
-                request,
-                "Didit could not be reached to refresh this session's images; "
-                "they may not load. Reload the page to try again.",
-            )
-        else:
-            session = _load(session_id)
+    # Didit's presigned image URLs expire: fetch fresh ones rather than show broken images.
+    # If Didit cannot be reached, show what we have and say so.
+    media = refresh_expiring_media([session])
+    if media.failed:
+        messages.warning(
+            request,
+            "Didit could not be reached to refresh this session's images; "
+            "they may not load. Reload the page to try again.",
+        )
+    elif media.refreshed:
+        session = _load(session_id)
     audit.record(
         request, action=AuditAction.PII_VIEW, object_type="session", object_id=session.session_id
     )
     context = _page_context(request, session)
+    context["outcome"] = request.session.pop(OUTCOME_KEY, None)
     return render(request, TEMPLATE, context)
 
 
@@ -57,44 +72,67 @@ def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
 @login_required
 @permission_required("verifications.review_session", raise_exception=True)
 def session_status(request: HttpRequest, session_id: str) -> HttpResponse:
-    session = get_object_or_404(
-        VerificationSession.objects.select_related("user"), session_id=session_id
-    )
-    form = StatusForm(request.POST)
-    failed_status = None
+    """A decision sent to Didit. The outcome is told inside the decision panel: htmx swaps
+    the panel; without JavaScript a success redirects to the panel's anchor and a failure
+    renders the page (the comment kept) with its status code."""
+    session = _load(session_id)
+    form = _status_form(request, session, data=request.POST)
+    code, outcome = 200, None
     if not form.is_valid():
-        _form_errors_to_messages(request, form)
-        failed_status = 400
+        code, outcome = 400, ("error", _form_errors(form))
     else:
-        data = form.cleaned_data
-        try:
-            consume_form_token(
-                data["form_token"], user=request.user, purpose=_status_purpose(session)
-            )
-            update_session_status(
-                session=session,
-                new_status=data["new_status"],
-                comment=data["comment"],
-                actor=request.user,
-                request=request,
-            )
-        except FormTokenError as error:
-            messages.warning(request, str(error))
-        except DiditError as error:
-            messages.error(request, _didit_message(error, "change the status"))
-            failed_status = 502
-        else:
-            messages.success(request, f"Session {data['new_status'].lower()}.")
-    if not request.htmx and failed_status is None:
-        return redirect("verifications:session-detail", session_id=session.session_id)
-    context = _page_context(request, _load(session_id))
-    if failed_status is not None:
+        code, outcome = _decide(request, session, form)
+    if code == 200 and not request.htmx:
+        request.session[OUTCOME_KEY] = outcome
+        url = reverse("verifications:session-detail", kwargs={"session_id": session_id})
+        return redirect(f"{url}#decision-panel")
+    try:
+        context = _page_context(request, _load(session_id))
+    except DatabaseError:
+        # Saving failed after Didit accepted; the page itself cannot be read either.
+        return render(
+            request, "verifications/_decision_outcome.html", {"outcome": outcome}, status=code
+        )
+    context["outcome"] = outcome
+    if code != 200 and context["status_form"] is not None:
         # Keep what the reviewer typed, with a fresh token for the next attempt.
         context["status_form"] = _with_fresh_token(form, context["status_form"])
     if request.htmx:
-        # htmx swaps only 2xx answers by default: the outcome is told by the messages.
-        return render(request, TEMPLATE + "#review-outcome", context)
-    return render(request, TEMPLATE, context, status=failed_status)
+        return render(request, TEMPLATE + "#decision-outcome", context, status=code)
+    return render(request, TEMPLATE, context, status=code)
+
+
+def _decide(request: HttpRequest, session: VerificationSession, form: StatusForm) -> tuple:
+    data = form.cleaned_data
+    decision = Decision(
+        new_status=data["new_status"],
+        comment=data["comment"],
+        nodes_to_resubmit=form.nodes_for_didit(),
+        acknowledged=data["ack"] if data["new_status"] == SessionStatus.APPROVED else [],
+        send_email=True if data["send_email"] else None,
+    )
+    purpose = _status_purpose(session)
+    try:
+        seen = read_form_token(data["form_token"], user=request.user, purpose=purpose)
+        # A stale page is refused before anything is written (the token stays unused).
+        check_page_state(session, seen)
+        consume_form_token(data["form_token"], user=request.user, purpose=purpose)
+        review = decide_session(
+            session=session, decision=decision, seen=seen, actor=request.user, request=request
+        )
+    except StaleDecision as error:
+        return 409, ("warning", str(error))
+    except FormTokenError as error:
+        return 400, ("warning", str(error))
+    except DiditError as error:
+        return 502, ("error", didit_error_message(error, doing="change the status"))
+    except SavedAtDiditOnly as error:
+        return 202, ("warning", str(error))
+    done = DONE.get(review.new_status, f"set to {review.new_status}")
+    text = f"Session {done} at Didit."
+    if review.session.status != review.new_status:
+        text += f" Didit now reports it as {review.session.status}."
+    return 200, ("success", text)
 
 
 @require_POST
@@ -140,11 +178,6 @@ def _form_errors_to_messages(request: HttpRequest, form) -> None:
             messages.error(request, f"{label.capitalize()}: {error}" if label else error)
 
 
-def _page_client() -> DiditClient:
-    # Someone is waiting for the page: one retry at most, and no long Retry-After waits.
-    return DiditClient.from_settings(max_retries=1, max_retry_after=2.0)
-
-
 def _load(session_id: str) -> VerificationSession:
     return get_object_or_404(
         VerificationSession.objects.select_related(*ONE_TO_ONE), session_id=session_id
@@ -154,25 +187,37 @@ def _load(session_id: str) -> VerificationSession:
 def _page_context(request: HttpRequest, session: VerificationSession) -> dict:
     hits = list(session.aml_hits.select_related("disposed_by"))
     reviews = list(session.reviews.select_related("staff_user"))
+    confirmed = [review for review in reviews if not review.pending]
     warnings = list(session.warnings.all())
     can_review = request.user.has_perm("verifications.review_session")
     can_dispose = request.user.has_perm("verifications.dispose_aml_hit")
     for hit in hits:
         hit.form = _disposition_form(request, hit) if can_dispose else None
+    status_form = _status_form(request, session, warnings=warnings) if can_review else None
+    if status_form is not None and not status_form.fields["new_status"].choices:
+        status_form = None  # Didit accepts no decision in this status.
     return {
         "session": session,
+        "name": casefile.display_name(session),
         "document": getattr(session, "document", None),
         "face": getattr(session, "face", None),
         "aml": getattr(session, "aml", None),
         "ip": getattr(session, "ip_analysis", None),
         "hits": hits,
         "reviews": reviews,
-        "last_review": reviews[-1] if reviews else None,
+        "last_review": confirmed[-1] if confirmed else None,
         "warnings": warnings,
+        "reasons": casefile.reasons(session, warnings=warnings, hits=hits),
+        "sections": casefile.sections(session),
+        "expected": casefile.expected_vs_extracted(session),
         "can_review": can_review,
         "can_dispose": can_dispose,
-        "status_form": _status_form(request, session) if can_review else None,
+        "status_form": status_form,
+        "not_decidable": casefile.why_not_decidable(session),
+        "decided_automatically": not confirmed and session.status in AUTOMATIC,
         "ReviewSource": ReviewSource,
+        "today": timezone.localdate(),
+        "soon": timezone.localdate() + casefile.SOON,
     }
 
 
@@ -184,17 +229,50 @@ def _hit_purpose(hit: AmlHit) -> str:
     return f"aml-hit:{hit.pk}"
 
 
-def _status_form(request: HttpRequest, session: VerificationSession) -> StatusForm:
-    token = issue_form_token(user=request.user, purpose=_status_purpose(session))
-    return StatusForm(initial={"form_token": token})
+def _status_form(
+    request: HttpRequest, session: VerificationSession, data=None, warnings=None
+) -> StatusForm:
+    """The decision form for what Didit accepts on this session (no choices: none)."""
+    nodes = casefile.decision_nodes(session.decision if isinstance(session.decision, dict) else {})
+    if warnings is None:
+        warnings = list(session.warnings.all())
+    options = {
+        "statuses": casefile.decision_choices(session, nodes),
+        "nodes": nodes,
+        "warnings": list(
+            dict.fromkeys(
+                w.risk for w in (session.warnings.all() if warnings is None else warnings) if w.risk
+            )
+        ),
+    }
+    if data is not None:
+        return StatusForm(data, **options)
+    token = issue_form_token(
+        user=request.user, purpose=_status_purpose(session), state=page_state(session)
+    )
+    return StatusForm(initial={"form_token": token}, **options)
 
 
 def _with_fresh_token(submitted: StatusForm, fresh: StatusForm) -> StatusForm:
     data = submitted.data.copy()
     data["form_token"] = fresh.initial["form_token"]
-    form = StatusForm(data)
+    form = StatusForm(
+        data,
+        statuses=fresh.fields["new_status"].choices,
+        nodes=fresh.nodes,
+        warnings=fresh.warnings,
+    )
     form.is_valid()
     return form
+
+
+def _form_errors(form) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = (field.label or name.replace("_", " ")) if field is not None else ""
+        parts += [f"{label.capitalize()}: {error}" if label else str(error) for error in errors]
+    return " ".join(parts) + " Nothing was sent to Didit."
 
 
 def _disposition_form(request: HttpRequest, hit: AmlHit) -> DispositionForm:
@@ -207,9 +285,3 @@ def _disposition_form(request: HttpRequest, hit: AmlHit) -> DispositionForm:
         },
         auto_id=f"id_hit{hit.pk}_%s",
     )
-
-
-def _didit_message(error: DiditError, doing: str) -> str:
-    if error.status is not None and 400 <= error.status < 500 and error.status != 429:
-        return f"Didit refused to {doing}: {error.detail} Nothing was changed here."
-    return f"Didit could not be reached to {doing}; nothing was changed. Try again in a moment."

@@ -1,17 +1,19 @@
-"""Didit's webhook deliveries: ``POST /webhooks/didit/`` (SPEC.md, "Webhooks")."""
+"""Didit's webhook deliveries: ``POST /webhooks/didit/`` (docs/didit-api.md, "Webhooks")."""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from verifications.deliveries import DiditUnreachable, accept_delivery
-from verifications.didit.client import DiditClient
+from verifications.deliveries import ACCEPTED, DUPLICATE, record_delivery
+from verifications.tasks import refetch_delivered_session
 from verifications.webhooks import MAX_BODY_BYTES, WebhookRejected, verify_delivery
 
 logger = logging.getLogger(__name__)
@@ -21,7 +23,7 @@ logger = logging.getLogger(__name__)
 @login_not_required
 @require_POST
 def didit_webhook(request: HttpRequest) -> JsonResponse:
-    """Verify, de-duplicate, then bring the session up to date from Didit's API."""
+    """Verify, store durably, and queue the re-fetch that brings the session up to date."""
     if _declared_length(request) > MAX_BODY_BYTES:
         return _reject(WebhookRejected("body too large", status=413))
     # Read one byte past the limit so an undeclared oversize body is caught too.
@@ -31,18 +33,17 @@ def didit_webhook(request: HttpRequest) -> JsonResponse:
     except WebhookRejected as rejected:
         return _reject(rejected)
 
-    try:
-        outcome = accept_delivery(event, client=didit_client())
-    except DiditUnreachable:
-        # 5xx: Didit retries the delivery later, and we kept nothing that would block it.
-        return JsonResponse({"detail": "Didit unreachable; retry later."}, status=503)
+    with transaction.atomic():
+        delivery, owed = record_delivery(event)
+        if owed:
+            # Queued once the row is committed: the task must find it. If queueing fails the
+            # row stays pending and the next sync_didit run re-fetches it.
+            transaction.on_commit(
+                partial(refetch_delivered_session.enqueue, delivery.pk), robust=True
+            )
+    outcome = ACCEPTED if owed else DUPLICATE
     logger.info("webhook %s for session %s: %s", event.webhook_type, event.session_id, outcome)
     return JsonResponse({"detail": "ok", "outcome": outcome}, status=200)
-
-
-def didit_client() -> DiditClient:
-    """The client deliveries re-sync through (a seam for tests)."""
-    return DiditClient.from_settings()
 
 
 def _declared_length(request: HttpRequest) -> int:

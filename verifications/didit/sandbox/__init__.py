@@ -1,4 +1,4 @@
-"""A sandbox Didit server on loopback, written from Didit's docs (../shared/didit-api/).
+"""A sandbox Didit server on loopback, written from Didit's docs (docs/didit-api.md).
 
     from verifications.didit.sandbox import SandboxConfig, SandboxServer
     with SandboxServer(SandboxConfig(sessions=50)) as server:

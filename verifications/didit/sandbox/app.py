@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
@@ -71,6 +72,8 @@ class Sandbox:
         self.limiter = RateLimiter(enabled=cfg.rate_limits, window=cfg.rate_window)
         self.faults = FaultInjector(seed=cfg.seed, rate=cfg.fault_rate, kinds=cfg.faults)
         self.calls: Counter[str] = Counter()
+        # Every routed API request, in arrival order: what tests assert was sent.
+        self.request_log: list[dict] = []
         self._calls_lock = threading.Lock()
         self.used_share_jtis: set[str] = set()
         self.webhook_deliveries: list = []
@@ -86,7 +89,8 @@ class Sandbox:
 
     def bind(self, base_url: str) -> None:
         self.base_url = base_url
-        self.signer = MediaSigner(base_url=base_url, ttl=self.cfg.media_ttl, secret=self.secret)
+        secret = self.cfg.media_secret or self.secret
+        self.signer = MediaSigner(base_url=base_url, ttl=self.cfg.media_ttl, secret=secret)
 
     def close(self) -> None:
         if self.webhooks is not None:
@@ -131,6 +135,20 @@ class Sandbox:
         with self._calls_lock:
             self.calls[operation] += 1
 
+    def log(self, operation: str, request: Request) -> None:
+        try:
+            body = json.loads(request.body) if request.body.strip() else None
+        except ValueError:
+            body = request.body.decode("utf-8", "replace")
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "operation": operation,
+            "body": body,
+        }
+        with self._calls_lock:
+            self.request_log.append(entry)
+
     # -- dispatch ---------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
@@ -152,6 +170,7 @@ class Sandbox:
                 {"Allow": ", ".join(sorted(methods))},
             )
         self.count(operation)
+        self.log(operation, request)
         request.params = params
         request.version = f"v{params.get('v', '3')}"
         try:

@@ -8,7 +8,8 @@ from datetime import datetime
 
 FAULT_KINDS = ("429", "500", "503", "slow", "malformed", "drop")
 
-# Session statuses, exact and case-sensitive as in SPEC.md ("Kyc Expired" is Didit's spelling).
+# Session statuses, exact and case-sensitive as in docs/didit-api.md ("Kyc Expired" is
+# Didit's spelling).
 NOT_STARTED = "Not Started"
 IN_PROGRESS = "In Progress"
 IN_REVIEW = "In Review"
@@ -33,7 +34,7 @@ STATUSES = (
 )
 NOT_FINISHED = "Not Finished"
 
-# Statuses a reviewer may move a session away from (update-status), per SPEC.md.
+# Statuses a reviewer may move a session away from (update-status), per docs/didit-api.md.
 REVIEWABLE = frozenset({APPROVED, DECLINED, IN_REVIEW, KYC_EXPIRED, ABANDONED, RESUBMITTED})
 # Statuses for which generate-pdf answers (else 403), and which count as finished for sharing.
 REPORTABLE = frozenset({APPROVED, DECLINED, IN_REVIEW, KYC_EXPIRED})
@@ -73,6 +74,9 @@ class SandboxConfig:
     decision_shape: str = "native"
     anchor: datetime | None = None
     log_requests: bool = False
+    # Signs media URLs; random per server unless set. Two servers with the same seed,
+    # anchor, port and media secret serve the same decisions (a test fixture reuses one sync).
+    media_secret: bytes | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - set(FAULT_KINDS)

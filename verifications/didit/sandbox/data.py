@@ -44,7 +44,7 @@ class Session:
     __slots__ = (
         "session_id", "number", "seed", "person_seed", "vendor_data", "created", "status",
         "basis", "gen_status", "shape", "workflow", "v1_features", "token", "reviews",
-        "hit_reviews", "extra", "deleted", "facts_cache",
+        "hit_reviews", "extra", "deleted", "facts_cache", "updated",
     )  # fmt: skip
 
     def __init__(self, **fields) -> None:
@@ -55,6 +55,7 @@ class Session:
         self.facts_cache: Facts | None = None
         self.v1_features: str | None = None
         self.workflow: catalog.Workflow | None = None
+        self.updated: float | None = None
         for name, value in fields.items():
             setattr(self, name, value)
 
@@ -196,6 +197,8 @@ class SessionStore:
                     break
 
     def _add(self, session: Session) -> None:
+        if session.updated is None:
+            session.updated = session.created
         session.number = (self.sessions[-1].number + 1) if self.sessions else 1001
         self.sessions.append(session)
         self.by_id[session.session_id] = session
@@ -241,7 +244,19 @@ class SessionStore:
     def reviews(self, session: Session) -> list[dict]:
         return self.facts(session).reviews + session.reviews
 
+    def forget_derived(self, sessions: list[Session]) -> None:
+        """Drop what was derived for these sessions (facts, people): memory stays flat when
+        every session is rendered once, as ``offline.DecisionSource`` does."""
+        for session in sessions:
+            session.facts_cache = None
+        self._people.clear()
+
     # -- writing ----------------------------------------------------------------------------
+
+    def touch(self, session: Session) -> None:
+        """Something about the session changed: its list row's ``updated_at`` moves on."""
+        session.updated = max(time.time(), (session.updated or session.created) + 1e-6)
+        self.version += 1
 
     def next_created(self) -> float:
         last = self.sessions[-1].created if self.sessions else 0.0
@@ -338,7 +353,7 @@ class SessionStore:
             "created_at": _now_iso(),
         }
         session.reviews.append(review)
-        self.version += 1
+        self.touch(session)
         return review
 
     def add_comment(self, session: Session, *, comment: str | None, user: str) -> dict:
@@ -349,11 +364,12 @@ class SessionStore:
             "created_at": _now_iso(),
         }
         session.reviews.append(review)
-        self.version += 1
+        self.touch(session)
         return review
 
     def delete(self, session: Session) -> None:
         session.deleted = True
+        self.touch(session)
         if session.vendor_data is not None:
             remaining = [s for s in self.by_vendor[session.vendor_data] if s is not session]
             self.by_vendor[session.vendor_data] = remaining

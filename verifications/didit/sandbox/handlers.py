@@ -149,9 +149,33 @@ def update_status(app, request: Request) -> Response:
                 400,
                 {"detail": f"Cannot change the status of a session in status '{session.status}'."},
             )
+        if new_status == config.RESUBMITTED and data.get("nodes_to_resubmit") is not None:
+            _check_nodes(app, session, data["nodes_to_resubmit"])
         app.store.set_status(session, new_status, comment=comment, user=request.credential.user)
         app.notify(session)
     return json_response(200, {"session_id": session.session_id})
+
+
+def _check_nodes(app, session: Session, nodes: object) -> None:
+    """``nodes_to_resubmit``: ``[{"node_id", "feature"}]``, each naming a step of the session."""
+    known = {
+        item.get("node_id")
+        for key, items in render.v3_decision(app.context(session)).items()
+        if key.endswith(("s", "es")) and isinstance(items, list)
+        for item in items
+        if isinstance(item, dict)
+    }
+    if not isinstance(nodes, list):
+        raise HttpError(400, {"nodes_to_resubmit": ["Expected a list of items."]})
+    for node in nodes:
+        if not isinstance(node, dict) or not all(
+            isinstance(node.get(key), str) and node.get(key) for key in ("node_id", "feature")
+        ):
+            raise HttpError(
+                400, {"nodes_to_resubmit": ["Each item needs a node_id and a feature."]}
+            )
+        if node["node_id"] not in known:
+            raise HttpError(400, {"nodes_to_resubmit": [f'Unknown node_id "{node["node_id"]}".']})
 
 
 def pdf(app, request: Request) -> Response:
@@ -340,6 +364,7 @@ def aml_hit(app, request: Request) -> Response:
             raise HttpError(404, {"detail": "AML hit not found."})
         session.hit_reviews = dict(session.hit_reviews or {})
         session.hit_reviews.update(dict(changes))
+        app.store.touch(session)
         app.notify(session, webhook_type="data.updated")
     if len(changes) == 1 and "hit_id" in data:
         return json_response(

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 
-# Requests per window, by endpoint family (SPEC.md "Rate limits").
+# Requests per window, by endpoint family (docs/didit-api.md, "Rate limits").
 LIMITS = {"decision": 100, "pdf": 100, "create": 600, "read": 600, "write": 300}
 
 

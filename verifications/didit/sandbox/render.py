@@ -252,6 +252,8 @@ def list_row(ctx: Context) -> dict:
         "vendor_data": session.vendor_data,
         "didit_internal_id": f"{session.seed % (1 << 32):08x}-6c8d-4f2a-bb90-{session.number:012d}",
         "created_at": iso_datetime(session.created),
+        # Not in Didit's published list row; served so the console can use it when present.
+        "updated_at": iso_datetime(session.updated or session.created),
         "features": feature_summary(ctx),
         "phone_number": {
             "number": person.phone,

@@ -118,6 +118,13 @@ class SandboxServer:
     def calls(self):
         return self.sandbox.calls
 
+    def requests(self, operation: str | None = None) -> list[dict]:
+        """The API requests received (``{method, path, operation, body}``), oldest first;
+        only those of ``operation`` (e.g. "update_status") when given."""
+        with self.sandbox.lock:
+            log = list(self.sandbox.request_log)
+        return [entry for entry in log if operation is None or entry["operation"] == operation]
+
     @property
     def webhook_deliveries(self) -> list:
         return self.sandbox.webhook_deliveries

@@ -1,6 +1,6 @@
 """The sending side of Didit's webhooks: signed POSTs from a background thread, with retries.
 
-Signatures as SPEC.md "Webhooks" describes: `X-Signature` over the raw body,
+Signatures as docs/didit-api.md "Webhooks" describes: `X-Signature` over the raw body,
 `X-Signature-V2` over the canonical re-serialisation, `X-Signature-Simple` over
 "timestamp:session_id:status:webhook_type"; all HMAC-SHA256 hex with the shared secret.
 """

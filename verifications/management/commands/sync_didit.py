@@ -8,6 +8,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from verifications.deliveries import process_pending_deliveries
 from verifications.didit.client import DiditClient
 from verifications.models import SyncRunStatus
 from verifications.sync import SyncLocked, sync_sessions
@@ -15,9 +16,9 @@ from verifications.sync import SyncLocked, sync_sessions
 
 class Command(BaseCommand):
     help = (
-        "Sync sessions from Didit: list them, fetch the decisions of new or changed ones. "
-        "Without options, only sessions created since the last good run (minus a day); "
-        "status changes on older sessions arrive by webhook or with --full."
+        "Sync sessions from Didit: list them, fetch the decisions of new or changed ones "
+        "(a list row's updated_at, status, features or hit count differ from ours). First, "
+        "re-fetch sessions of webhook deliveries a worker has not processed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,9 +42,12 @@ class Command(BaseCommand):
             self.stdout.write(f"\r{done}{of} sessions, {rate:.1f}/s", ending="")
             self.stdout.flush()
 
+        client = DiditClient.from_settings(purpose="batch")
+        if redone := process_pending_deliveries(client=client):
+            self.stderr.write(f"sync_didit: {redone} pending webhook deliveries re-fetched")
         try:
             run = sync_sessions(
-                DiditClient.from_settings(),
+                client,
                 since=since,
                 vendor_data=vendor_data,
                 session_id=session_id,

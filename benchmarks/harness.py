@@ -73,7 +73,7 @@ def seed(sessions: int, *, seed: int = 1) -> None:
     """Replace the database's sessions with ``sessions`` synthetic ones, then analyse."""
     from django.db import connection
 
-    from verifications.sync.seeding import seed_sessions
+    from devtools.seeding import seed_sessions
 
     started = time.monotonic()
     # Worker processes pay off past a few thousand sessions; below, starting them costs more.

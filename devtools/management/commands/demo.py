@@ -1,7 +1,12 @@
 """The newcomer's one command: a populated console on a sandbox Didit, in under a minute.
 
 Migrates, starts the sandbox Didit server on loopback, syncs it, creates demo accounts
-(printed), and serves the console. Ctrl-C stops the server and the sandbox.
+(printed), and serves the console beside a task worker (``db_worker``, which re-fetches the
+sessions of the sandbox's webhooks). Ctrl-C stops the server, the worker and the sandbox.
+
+Settings are never changed at run time: this process syncs through a client built for the
+sandbox, and the console's server is a child process told the sandbox's address and
+credentials through its environment.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
+import sys
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,7 +24,10 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from verifications.didit.client import DiditClient
 from verifications.didit.sandbox.process import SandboxProcess
+from verifications.models import SyncRunStatus
+from verifications.sync import SyncLocked, sync_sessions
 
 DEMO_ACCOUNTS = (
     # username, group, superuser
@@ -54,21 +64,34 @@ class Command(BaseCommand):
             webhook_url=f"http://127.0.0.1:{port}/webhooks/didit/",
             webhook_secret=webhook_secret,
         )
+        environment = sandbox_environment(sandbox.base_url, webhook_secret)
+        server = worker = None
         try:
-            self._point_at_sandbox(sandbox.base_url, webhook_secret)
             self.stdout.write(f"Sandbox Didit at {sandbox.base_url}; syncing...")
-            try:
-                call_command("sync_didit", "--full", stdout=self.stdout, stderr=self.stderr)
-            except (SystemExit, CommandError):
-                self.stderr.write("The demo sync was incomplete; the console shows the rest.")
+            self._sync(environment)
             self._create_accounts()
             if no_serve:
                 return
+            worker = self._start_worker(environment)
             self.stdout.write(self.style.SUCCESS(f"Open http://127.0.0.1:{port}/ (Ctrl-C stops)"))
-            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+            manage = str(settings.BASE_DIR / "manage.py")
+            server = subprocess.Popen(  # noqa: S603 - our own manage.py, no shell
+                [sys.executable, manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
+                env={**os.environ, **environment},
+            )
+            server.wait()
         except KeyboardInterrupt:
             pass
         finally:
+            if server is not None and server.poll() is None:
+                server.terminate()
+                server.wait(timeout=10)
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
             sandbox.stop()
             self.stdout.write("Demo stopped.")
 
@@ -83,20 +106,32 @@ class Command(BaseCommand):
         except RuntimeError as exc:
             raise CommandError(str(exc)) from None
 
-    def _point_at_sandbox(self, base_url: str, webhook_secret: str) -> None:
-        # The sandbox's documented default credentials; both settings and the environment
-        # change, so anything reading either (the dev server included) sees the sandbox.
-        values = {
-            "DIDIT_VERIFICATION_URL": base_url,
-            "DIDIT_AUTH_URL": base_url,
-            "DIDIT_API_KEY": "sandbox-api-key",
-            "DIDIT_WEBHOOK_SECRET": webhook_secret,
-            # The local sandbox enforces no limits by default: no need to pace at Didit's.
-            "DIDIT_RATE_LIMITS": "",
-        }
-        for name, value in values.items():
-            setattr(settings, name, value)
-            os.environ[name] = value
+    def _sync(self, environment: dict[str, str]) -> None:
+        client = DiditClient.from_settings(
+            purpose="batch",
+            verification_url=environment["DIDIT_VERIFICATION_URL"],
+            auth_url=environment["DIDIT_AUTH_URL"],
+            api_key=environment["DIDIT_API_KEY"],
+            client_id="",
+            client_secret="",
+            rate_limits=environment["DIDIT_RATE_LIMITS"],
+        )
+        try:
+            run = sync_sessions(client, full=True, stdout=self.stderr)
+        except SyncLocked as exc:
+            raise CommandError(f"sync_didit: {exc}") from None
+        self.stdout.write(f"sync_didit: {run.summary()}")
+        if run.status != SyncRunStatus.SUCCEEDED:
+            self.stderr.write("The demo sync was incomplete; the console shows the rest.")
+
+    def _start_worker(self, environment: dict[str, str]) -> subprocess.Popen:
+        """``manage.py db_worker`` in a child process, pointed at the sandbox through its
+        environment like the console's server."""
+        environment = {**os.environ, **environment}
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker"]
+        command += ["--no-reload", "--interval", "0.5"]
+        self.stdout.write("Task worker started (webhook re-fetches).")
+        return subprocess.Popen(command, env=environment)  # noqa: S603 - our own command
 
     def _create_accounts(self) -> None:
         user_model = get_user_model()
@@ -111,6 +146,20 @@ class Command(BaseCommand):
             group, _ = Group.objects.get_or_create(name=group_name)
             user.groups.add(group)
             self.stdout.write(f"  {username:<9} {password}   ({group_name})")
+
+
+def sandbox_environment(base_url: str, webhook_secret: str) -> dict[str, str]:
+    """The console's settings for the sandbox, as environment variables for a child process:
+    the sandbox's documented default credentials, and no pacing (it enforces no limits)."""
+    return {
+        "DIDIT_VERIFICATION_URL": base_url,
+        "DIDIT_AUTH_URL": base_url,
+        "DIDIT_API_KEY": "sandbox-api-key",
+        "DIDIT_CLIENT_ID": "",
+        "DIDIT_CLIENT_SECRET": "",
+        "DIDIT_WEBHOOK_SECRET": webhook_secret,
+        "DIDIT_RATE_LIMITS": "",
+    }
 
 
 def _free_port() -> int:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from verifications.sync.seeding import SeedRefused, seed_sessions
+from devtools.seeding import SeedRefused, seed_sessions
 
 
 class Command(BaseCommand):
     help = (
-        "Fill the database with N synthetic sessions from the sandbox's generator (both "
-        "decision shapes, AML hits, warnings, reviews, returning users), bulk inserted. "
-        "For benchmarks and load tests: refuses a database holding synced data unless "
-        "--force, and replaces the sessions of an earlier seeding."
+        "Fill the database with N synthetic sessions from the sandbox's generator (every "
+        "decision shape, AML hits, warnings, reviews, returning users), bulk inserted. "
+        "For benchmarks and load tests: replaces the sessions already there, and refuses a "
+        "database synced from Didit unless --force."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,12 +29,16 @@ class Command(BaseCommand):
             help="Worker processes rendering decisions (default: up to 2).",
         )
         parser.add_argument(
-            "--force", action="store_true", help="Seed even a database with synced data."
+            "--force",
+            action="store_true",
+            help="Seed even a database synced from Didit (its sessions are deleted).",
         )
 
     def handle(self, *args, sessions: int, seed: int, force: bool, jobs: int, **options) -> None:
         if sessions < 0:
             raise CommandError("--sessions must be 0 or more.")
+        # A scratch database is often a new one: migrate it first, as the demo does.
+        call_command("migrate", interactive=False, verbosity=0)
         started = time.monotonic()
         tty = self.stdout.isatty()
 
