@@ -99,6 +99,8 @@ DIDIT_TOKEN_CACHE = env.str("DIDIT_TOKEN_CACHE", default="didit")
 DIDIT_RATE_LIMITS = env.str(
     "DIDIT_RATE_LIMITS", default="decision=100/60,pdf=100/60,read=600/60,write=300/60"
 )
+# Days an AML false-positive whitelist entry applies before it must be reviewed again.
+AML_WHITELIST_DAYS = env.int("AML_WHITELIST_DAYS", default=365)
 
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [

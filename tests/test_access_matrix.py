@@ -105,6 +105,14 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "verifications:session-didit-pdf": CONSOLE_READ,
     "verifications:session-report": CONSOLE_READ,
     "verifications:session-status": CONSOLE_WRITE,
+    # The AML section: htmx gets the fragment, a plain GET is redirected to the session page.
+    "verifications:aml-hits": rule(
+        outsider=REFUSED_READ,
+        viewer={"GET": OK, "POST": NOT_ALLOWED},
+        reviewer={"GET": OK, "POST": NOT_ALLOWED},
+        admin={"GET": OK, "POST": NOT_ALLOWED},
+    ),
+    "verifications:aml-hits-disposition": CONSOLE_WRITE,
     "verifications:aml-hit-disposition": CONSOLE_WRITE,
     "users:user-detail": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-report": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),

@@ -226,8 +226,7 @@ def test_audit_entries_refuse_updates_and_deletes_in_code(entry):
 
 def hit_form(client, world):
     page = client.get(f"/sessions/{world.session_id}/")
-    hit = next(hit for hit in page.context["hits"] if hit.pk == world.hit_pk)
-    return hit.form.initial["form_token"]
+    return page.context["aml_form"].initial["form_token"]
 
 
 WRITE_PATHS = {
@@ -244,7 +243,7 @@ WRITE_PATHS = {
     AuditAction.AML_DISPOSITION: lambda client, world: client.post(
         f"/sessions/{world.session_id}/aml-hits/{world.hit_pk}/disposition/",
         {
-            "disposition": "false_positive",
+            "disposition": "False Positive",
             "note": "different birth date",
             "form_token": hit_form(client, world),
         },

@@ -401,3 +401,7 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     search_fields = ("=object_id", "=actor_username")
     date_hierarchy = "at"
     raw_id_fields = ("actor",)
+
+
+# The AML whitelist and hit review history have their own module.
+from . import admin_aml  # noqa: E402, F401

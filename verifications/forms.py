@@ -222,15 +222,65 @@ class StatusForm(forms.Form):
 
 
 class DispositionForm(forms.Form):
-    """A reviewer's verdict on one AML hit, kept locally."""
+    """A review status for AML hits, sent to Didit: one hit (the URL names it) or several
+    (``hit`` repeated). ``seen`` carries the page's ``pk:version`` pairs of the hits."""
 
     disposition = forms.ChoiceField(choices=Disposition.choices)
     note = forms.CharField(
         required=False,
         max_length=COMMENT_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 1, "placeholder": "Note (optional)"}),
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": "Note (required for Confirmed Match)"}
+        ),
     )
+    whitelist = forms.BooleanField(
+        required=False, label="Remember as not this person (whitelist the entity)"
+    )
+    whitelist_until = forms.DateField(
+        required=False, label="Review by", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    seen = forms.CharField(required=False, max_length=100_000, widget=forms.HiddenInput)
     form_token = forms.CharField(widget=forms.HiddenInput, max_length=500)
 
     def clean_note(self) -> str:
         return self.cleaned_data["note"].strip()
+
+    def clean_seen(self) -> dict[int, int]:
+        seen: dict[int, int] = {}
+        for pair in self.cleaned_data["seen"].split(","):
+            pk, _, version = pair.strip().partition(":")
+            if not pk:
+                continue
+            if not (pk.isdigit() and version.isdigit()):
+                raise forms.ValidationError("The page's hit versions are unreadable.")
+            seen[int(pk)] = int(version)
+        return seen
+
+    def clean(self) -> dict:
+        data = super().clean()
+        disposition = data.get("disposition")
+        if disposition == Disposition.CONFIRMED_MATCH and not data.get("note"):
+            self.add_error("note", "Say why it is a match: the note is required.")
+        if data.get("whitelist"):
+            if disposition and disposition != Disposition.FALSE_POSITIVE:
+                self.add_error("whitelist", "Only a False Positive can be whitelisted.")
+            if not data.get("note"):
+                self.add_error("note", "Give the reason for whitelisting in the note.")
+        elif data.get("whitelist_until"):
+            self.add_error("whitelist_until", "A review-by date needs the whitelist box ticked.")
+        until = data.get("whitelist_until")
+        if until is not None and until <= timezone.localdate():
+            self.add_error("whitelist_until", "The review-by date must be in the future.")
+        return data
+
+
+class BulkDispositionForm(DispositionForm):
+    hit = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+
+    def __init__(self, *args, hits=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["hit"].choices = [(hit.pk, hit.pk) for hit in hits]
+        self.fields["hit"].error_messages = {
+            "required": "Select at least one hit.",
+            "invalid_choice": "Hit %(value)s is not a hit of this session.",
+        }

@@ -27,7 +27,7 @@ from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .models import Review, VerificationSession
+from .models import AmlHit, Review, VerificationSession
 
 # Templates link to static files under this origin; only the fetcher below resolves it, from
 # disk. ``.invalid`` is reserved (RFC 2606): the name can never reach the network.
@@ -150,7 +150,12 @@ def report_sessions() -> QuerySet[VerificationSession]:
     return VerificationSession.objects.select_related(
         "document", "face", "aml", "ip_analysis", "user"
     ).prefetch_related(
-        "aml_hits",
+        Prefetch(
+            "aml_hits",
+            queryset=AmlHit.objects.select_related(
+                "disposed_by", "whitelist_entry", "whitelist_entry__created_by"
+            ),
+        ),
         "warnings",
         # A pending review is one Didit has not confirmed here yet: not a review of record.
         Prefetch(

@@ -1,4 +1,4 @@
-"""Reviewer writes and every Didit call a person waits for.
+"""Reviewer writes and every Didit call a person waits for (AML hits: services_aml.py).
 
 Approve/Decline through Didit, AML-hit dispositions, one-time form tokens; fresh media URLs and
 Didit's PDF for the pages; the one message a person is told when Didit refuses or fails. Each
@@ -36,7 +36,6 @@ from .didit.errors import (
 )
 from .media import media_expiring
 from .models import (
-    AmlHit,
     AuditAction,
     AuditEntry,
     Review,
@@ -387,33 +386,6 @@ def _what_changed(current: VerificationSession, seen: dict | None) -> str:
 def _clock(moment) -> str:
     local = timezone.localtime(moment)
     return f"{local:%H:%M} {local.tzname()}"
-
-
-def dispose_aml_hit(
-    *, hit: AmlHit, disposition: str, note: str, actor: Any, request: HttpRequest | None
-) -> AmlHit:
-    """Record a reviewer's verdict on one AML hit (local only: Didit is not told)."""
-    with transaction.atomic():
-        previous = hit.disposition
-        hit.disposition = disposition
-        hit.disposition_note = note
-        hit.disposed_by = actor
-        hit.disposed_at = timezone.now()
-        hit.save(update_fields=["disposition", "disposition_note", "disposed_by", "disposed_at"])
-        audit.record(
-            request,
-            actor=actor,
-            action=AuditAction.AML_DISPOSITION,
-            object_type="session",
-            object_id=hit.session.session_id,
-            detail={
-                "hit_id": hit.hit_id,
-                "previous": previous,
-                "disposition": disposition,
-                "note": note,
-            },
-        )
-    return hit
 
 
 # --- Didit calls a person waits for ---------------------------------------------------------

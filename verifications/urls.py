@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import queue, reports, session
+from .views import aml, queue, reports, session
 
 app_name = "verifications"
 
@@ -16,9 +16,15 @@ urlpatterns = [
     path("<str:session_id>/pdf/", reports.session_didit_pdf, name="session-didit-pdf"),
     path("<str:session_id>/report.pdf", reports.session_report, name="session-report"),
     path("<str:session_id>/status/", session.session_status, name="session-status"),
+    path("<str:session_id>/aml-hits/", aml.aml_hits_section, name="aml-hits"),
+    path(
+        "<str:session_id>/aml-hits/disposition/",
+        aml.aml_hits_disposition,
+        name="aml-hits-disposition",
+    ),
     path(
         "<str:session_id>/aml-hits/<int:hit_pk>/disposition/",
-        session.aml_hit_disposition,
+        aml.aml_hit_disposition,
         name="aml-hit-disposition",
     ),
 ]

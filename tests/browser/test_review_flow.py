@@ -56,7 +56,7 @@ def test_reviewer_filters_the_queue_and_declines_a_session_with_aml_hits(
     session = session_with_hits()
     page.locator(f'#session-rows a[href="/sessions/{session.session_id}/"]').first.click()
     expect(page).to_have_url(re.compile(rf"/sessions/{session.session_id}/$"))
-    hits = page.locator("article.hit")
+    hits = page.locator("tbody.aml__hit")
     expect(hits).to_have_count(session.aml_hits.count())
     expect(page.get_by_role("heading", name="AML screening")).to_be_visible()
 
@@ -86,8 +86,8 @@ def test_viewer_sees_the_session_but_no_approve_or_decline_buttons(
     session = session_with_hits()
     page = logged_in_page("viewer", next_path=f"/sessions/{session.session_id}/")
     expect(page.get_by_role("heading", name="AML screening")).to_be_visible()
-    expect(page.locator("article.hit")).to_have_count(session.aml_hits.count())
+    expect(page.locator("tbody.aml__hit")).to_have_count(session.aml_hits.count())
     expect(page.get_by_role("button", name="Approve")).to_have_count(0)
     expect(page.get_by_role("button", name="Decline")).to_have_count(0)
-    expect(page.get_by_role("button", name="False positive")).to_have_count(0)
+    expect(page.get_by_role("button", name="False Positive")).to_have_count(0)
     assert console_errors == []

@@ -18,6 +18,8 @@ from verifications.audit import record
 from verifications.didit.client import DiditClient
 from verifications.models import (
     AmlHit,
+    AmlHitReview,
+    AmlWhitelistEntry,
     AuditEntry,
     Review,
     ReviewSource,
@@ -39,6 +41,21 @@ def synced(synced_sandbox, admin):
     record(None, action="pii_view", object_type="session", object_id=session.session_id)
     WebhookDelivery.objects.create(
         delivery_key="k" * 64, session_id=session.session_id, status="Approved"
+    )
+    entry = AmlWhitelistEntry.objects.create(
+        vendor_data="someone",
+        entity_id="NK-1",
+        reason="Other person",
+        created_by=admin,
+        review_by=timezone.localdate(),
+    )
+    hit = AmlHit.objects.first()
+    AmlHitReview.objects.create(
+        hit=hit,
+        review_status="False Positive",
+        staff_user=admin,
+        created_at=timezone.now(),
+        whitelist_entry=entry,
     )
     return synced_sandbox
 

@@ -1,4 +1,4 @@
-"""Approve/Decline through Didit (the sandbox, over HTTP) and AML-hit dispositions."""
+"""Approve/Decline through Didit (the sandbox, over HTTP). AML hits: test_aml_review.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from verifications.forms import COMMENT_MAX_LENGTH
 from verifications.models import (
-    AmlHit,
     AuditAction,
     AuditEntry,
     Review,
@@ -45,12 +44,6 @@ def detail_url(session: VerificationSession) -> str:
 
 def status_token(client, session: VerificationSession) -> str:
     return client.get(detail_url(session)).context["status_form"].initial["form_token"]
-
-
-def hit_form(client, hit: AmlHit) -> dict:
-    page = client.get(detail_url(hit.session))
-    form = next(h.form for h in page.context["hits"] if h.pk == hit.pk)
-    return {"form_token": form.initial["form_token"]}
 
 
 def acks(session: VerificationSession) -> list[str]:
@@ -278,95 +271,3 @@ def test_a_missing_or_forged_token_sends_nothing(sandbox, reviewer_client):
     reviewer_client.post(status_url(session), {"new_status": "Approved"})
     reviewer_client.post(status_url(session), {"new_status": "Approved", "form_token": "forged"})
     assert sandbox.calls["update_status"] == 0
-
-
-# -- AML-hit dispositions ---------------------------------------------------------------------
-
-
-def a_hit() -> AmlHit:
-    return AmlHit.objects.select_related("session").first()
-
-
-def disposition_url(hit: AmlHit) -> str:
-    return reverse("verifications:aml-hit-disposition", args=[hit.session.session_id, hit.pk])
-
-
-def test_anonymous_disposition_is_sent_to_login(sandbox, client):
-    response = client.post(disposition_url(a_hit()), {"disposition": "false_positive"})
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
-
-
-def test_disposition_endpoint_rejects_get(sandbox, reviewer_client):
-    assert reviewer_client.get(disposition_url(a_hit())).status_code == 405
-
-
-@pytest.mark.parametrize("persona", ["viewer_client", "outsider_client"])
-def test_only_reviewers_may_dispose_a_hit(sandbox, request, persona):
-    hit = a_hit()
-    client = request.getfixturevalue(persona)
-    assert client.post(disposition_url(hit), {"disposition": "true_match"}).status_code == 403
-    hit.refresh_from_db()
-    assert hit.disposition == ""
-
-
-def test_disposing_without_javascript_records_it_locally_and_redirects(
-    sandbox, reviewer_client, reviewer
-):
-    hit = a_hit()
-    data = {**hit_form(reviewer_client, hit), "disposition": "false_positive", "note": "Other DOB"}
-    response = reviewer_client.post(disposition_url(hit), data)
-    assert response.status_code == 302
-    assert response["Location"] == f"{detail_url(hit.session)}#aml-hit-{hit.pk}"
-    hit.refresh_from_db()
-    assert (hit.disposition, hit.disposition_note, hit.disposed_by) == (
-        "false_positive",
-        "Other DOB",
-        reviewer,
-    )
-    assert hit.disposed_at is not None
-    entry = AuditEntry.objects.get(action=AuditAction.AML_DISPOSITION)
-    assert entry.detail["disposition"] == "false_positive"
-    assert sandbox.calls["update_aml_hit_status"] == 0  # Local only.
-
-
-def test_disposing_with_htmx_answers_the_hit_and_messages(sandbox, reviewer_client):
-    hit = a_hit()
-    data = {**hit_form(reviewer_client, hit), "disposition": "true_match"}
-    response = reviewer_client.post(disposition_url(hit), data, **HTMX)
-    assert response.status_code == 200
-    content = response.content.decode()
-    assert content.lstrip().startswith(f'<article id="aml-hit-{hit.pk}"')
-    assert "True match" in content
-    assert 'hx-swap-oob="true"' in content
-    assert "<html" not in content
-
-
-def test_a_second_post_of_the_same_disposition_is_a_no_op(sandbox, reviewer_client):
-    hit = a_hit()
-    data = {**hit_form(reviewer_client, hit), "disposition": "true_match"}
-    reviewer_client.post(disposition_url(hit), data)
-    response = reviewer_client.post(
-        disposition_url(hit), {**data, "disposition": "false_positive"}, **HTMX
-    )
-    assert "already submitted" in response.content.decode()
-    hit.refresh_from_db()
-    assert hit.disposition == "true_match"
-    assert AuditEntry.objects.filter(action=AuditAction.AML_DISPOSITION).count() == 1
-
-
-@pytest.mark.parametrize("value", ["", "maybe", "TRUE_MATCH"])
-def test_junk_dispositions_change_nothing(sandbox, reviewer_client, value):
-    hit = a_hit()
-    data = {**hit_form(reviewer_client, hit), "disposition": value}
-    response = reviewer_client.post(disposition_url(hit), data, **HTMX)
-    assert response.status_code == 200
-    hit.refresh_from_db()
-    assert hit.disposition == ""
-
-
-def test_a_hit_of_another_session_is_404(sandbox, reviewer_client):
-    hit = a_hit()
-    other = VerificationSession.objects.exclude(pk=hit.session_id).first()
-    url = reverse("verifications:aml-hit-disposition", args=[other.session_id, hit.pk])
-    assert reviewer_client.post(url, {"disposition": "true_match"}).status_code == 404

@@ -94,11 +94,11 @@ def test_a_viewer_sees_no_review_forms_and_a_reviewer_does(sandbox, viewer_clien
     session = session_with_hits()
     for_viewer = viewer_client.get(url(session)).content.decode()
     assert 'value="Approved"' not in for_viewer
-    assert "false_positive" not in for_viewer
+    assert 'name="disposition"' not in for_viewer
     for_reviewer = reviewer_client.get(url(session)).content.decode()
     assert 'name="new_status" value="Approved"' in for_reviewer
     assert 'name="new_status" value="Declined"' in for_reviewer
-    assert 'value="false_positive"' in for_reviewer
+    assert 'name="disposition" value="False Positive"' in for_reviewer
 
 
 def test_the_timeline_tells_didits_reviews_from_ours(sandbox, reviewer_client, reviewer):
@@ -158,8 +158,9 @@ def test_the_page_runs_the_same_queries_whatever_the_number_of_hits_reviews_and_
     sandbox, viewer_client, reviewer, django_assert_max_num_queries
 ):
     session = session_with_hits()
-    # Session, user, permissions (2), page data (1 + hits + reviews + warnings), audit, save.
-    with django_assert_max_num_queries(12) as before:
+    # Session, user, permissions (2), page data (1 + hits + reviews + warnings), the person's
+    # AML whitelist entries, audit, save.
+    with django_assert_max_num_queries(13) as before:
         viewer_client.get(url(session))
     for index in range(20):
         AmlHit.objects.create(session=session, hit_id=f"extra-{index}", caption=f"Extra {index}")
@@ -175,7 +176,7 @@ def test_the_page_runs_the_same_queries_whatever_the_number_of_hits_reviews_and_
         )
     with django_assert_max_num_queries(len(before)):
         response = viewer_client.get(url(session))
-    assert response.content.decode().count('class="hit') >= 20
+    assert response.content.decode().count('class="aml__hit') >= 20
 
 
 def test_expired_image_urls_are_refreshed_from_didit_before_rendering(

@@ -3,7 +3,10 @@
 from .audit import AuditAction, AuditEntry
 from .form_token import UsedFormToken
 from .results import (
+    UNREVIEWED,
     AmlHit,
+    AmlHitReview,
+    AmlHitReviewSource,
     AmlScreening,
     Disposition,
     DocumentData,
@@ -16,11 +19,15 @@ from .results import (
 from .session import ApiShape, SessionStatus, VerificationSession
 from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
 from .webhook import WebhookDelivery, WebhookOutcome
+from .whitelist import AmlWhitelistEntry
 
 __all__ = [
     "AuditAction",
     "AuditEntry",
     "AmlHit",
+    "AmlHitReview",
+    "AmlHitReviewSource",
+    "AmlWhitelistEntry",
     "AmlScreening",
     "ApiShape",
     "Disposition",
@@ -34,6 +41,7 @@ __all__ = [
     "SyncRun",
     "SyncRunMode",
     "SyncRunStatus",
+    "UNREVIEWED",
     "UsedFormToken",
     "VerificationSession",
     "WebhookDelivery",

@@ -15,6 +15,8 @@ class AuditAction(models.TextChoices):
     STATUS_UPDATE = "status_update", "Approved/declined a session"
     STATUS_REFUSED = "status_refused", "A status change Didit refused or did not answer"
     AML_DISPOSITION = "aml_disposition", "Disposed an AML hit"
+    AML_WHITELIST_ADD = "aml_whitelist_add", "Whitelisted an AML entity for a person"
+    AML_WHITELIST_REVOKE = "aml_whitelist_revoke", "Revoked an AML whitelist entry"
     REVERIFICATION = "reverification", "Started a re-verification"
     DIDIT_PDF = "didit_pdf", "Downloaded Didit's PDF report"
     REPORT_PDF = "report_pdf", "Downloaded a compliance report"

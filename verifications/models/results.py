@@ -103,13 +103,24 @@ class AmlScreening(models.Model):
 
 
 class Disposition(models.TextChoices):
-    TRUE_MATCH = "true_match", "True match"
-    FALSE_POSITIVE = "false_positive", "False positive"
+    """Didit's AML hit review statuses a reviewer can set, spelled as the API spells them."""
+
+    CONFIRMED_MATCH = "Confirmed Match", "Confirmed Match"
+    FALSE_POSITIVE = "False Positive", "False Positive"
+    INCONCLUSIVE = "Inconclusive", "Inconclusive"
+
+
+# A hit Didit has not reviewed (its ``review_status``), or one with no status at all.
+UNREVIEWED = "Unreviewed"
 
 
 class AmlHit(models.Model):
-    """One watchlist hit. Synced fields come from Didit; ``disposition*`` are ours and a
-    re-sync never touches them (nor deletes a disposed hit Didit stops listing)."""
+    """One watchlist hit. Synced fields come from Didit, ``review_status`` included.
+
+    ``disposition*`` record the last review status a reviewer set from this console, once
+    Didit confirmed it: who, when, with which note. A re-sync never touches them (nor deletes
+    a disposed hit Didit stops listing). Each console disposition is also an ``AmlHitReview``.
+    """
 
     session = models.ForeignKey(
         "verifications.VerificationSession", on_delete=models.CASCADE, related_name="aml_hits"
@@ -137,8 +148,8 @@ class AmlHit(models.Model):
         null=True, blank=True, help_text="Didit stopped listing it; kept for its disposition."
     )
 
-    # Local: a reviewer's disposition (issue 4). Never written by the sync.
-    disposition = models.CharField(max_length=16, choices=Disposition.choices, blank=True)
+    # Local: the review status a reviewer set from the console, after Didit confirmed it.
+    disposition = models.CharField(max_length=32, choices=Disposition.choices, blank=True)
     disposition_note = models.TextField(blank=True)
     disposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -148,6 +159,26 @@ class AmlHit(models.Model):
         related_name="aml_dispositions",
     )
     disposed_at = models.DateTimeField(null=True, blank=True)
+    # The whitelist entry this hit's False Positive was made with or offered by, if any.
+    whitelist_entry = models.ForeignKey(
+        "verifications.AmlWhitelistEntry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hits",
+    )
+    # Bumped by every console disposition: a form made from an older page is refused.
+    review_version = models.PositiveIntegerField(default=0)
+    # A disposition on its way to Didit (the intent, recorded before the call): a second
+    # reviewer cannot send another one for the same hit meanwhile.
+    pending_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    pending_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "AML hit"
@@ -156,11 +187,54 @@ class AmlHit(models.Model):
             models.UniqueConstraint(fields=["session", "hit_id"], name="amlhit_unique_per_session")
         ]
         permissions = [
-            ("dispose_aml_hit", "Can mark AML hits as true match or false positive"),
+            ("dispose_aml_hit", "Can set AML hits' review status at Didit"),
         ]
 
     def __str__(self) -> str:
         return self.caption or self.hit_id
+
+    @property
+    def is_unreviewed(self) -> bool:
+        return self.review_status in ("", UNREVIEWED)
+
+
+class AmlHitReviewSource(models.TextChoices):
+    CONSOLE = "console", "Set from the console, confirmed by Didit"
+    MIGRATED = "migrated", "Recorded locally before dispositions went to Didit"
+
+
+class AmlHitReview(models.Model):
+    """One review status set on a hit from this console: the hit's disposition history."""
+
+    hit = models.ForeignKey(AmlHit, on_delete=models.CASCADE, related_name="reviews")
+    review_status = models.CharField(max_length=32, choices=Disposition.choices)
+    previous_status = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="aml_hit_reviews",
+    )
+    created_at = models.DateTimeField()
+    source = models.CharField(
+        max_length=16, choices=AmlHitReviewSource.choices, default=AmlHitReviewSource.CONSOLE
+    )
+    whitelist_entry = models.ForeignKey(
+        "verifications.AmlWhitelistEntry",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "AML hit review"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.review_status} on {self.hit_id}"
 
 
 class IpAnalysis(models.Model):

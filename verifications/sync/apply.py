@@ -277,7 +277,12 @@ def _sync_hits(session: VerificationSession, hits: list[dict]) -> None:
         hit = existing.pop(values["hit_id"], None)
         if hit is None:
             new.append(AmlHit(session=session, **values))
-        elif _assign(hit, values, HIT_FIELDS):
+            continue
+        seen_status = hit.review_status
+        if _assign(hit, values, HIT_FIELDS):
+            if hit.review_status != seen_status:
+                # Reviewed at Didit meanwhile: a console form made before this is stale.
+                hit.review_version += 1
             changed.append(hit)
     now = timezone.now()
     for hit in existing.values():  # Gone from the decision.
@@ -286,7 +291,7 @@ def _sync_hits(session: VerificationSession, hits: list[dict]) -> None:
             changed.append(hit)
     AmlHit.objects.bulk_create(new)
     if changed:
-        AmlHit.objects.bulk_update(changed, HIT_FIELDS)
+        AmlHit.objects.bulk_update(changed, [*HIT_FIELDS, "review_version"])
     gone = [hit.pk for hit in existing.values() if not hit.disposition]
     if gone:
         AmlHit.objects.filter(pk__in=gone).delete()

@@ -134,6 +134,11 @@ def hit_values(items: dict) -> list[dict[str, Any]]:
             score = as_float(hit.get("score"))
             score = _unit(score if score is not None else match_score)
             topics = hit.get("topics") if "topics" in hit else properties.get("topics")
+            details = {key: value for key, value in hit.items() if key not in HIT_COLUMNS}
+            if isinstance(hit.get("target"), (str, dict)):
+                # ``target`` as the list entity's id rather than a flag: kept, it names the
+                # entity for the AML whitelist.
+                details["target"] = hit["target"]
             hits[hit_id] = {
                 "hit_id": hit_id,
                 "caption": as_str(hit.get("caption")),
@@ -148,7 +153,7 @@ def hit_values(items: dict) -> list[dict[str, Any]]:
                 "features": _json_object(hit.get("features")),
                 "topics": [str(item) for item in as_list(topics)],
                 "properties": properties,
-                "details": {key: value for key, value in hit.items() if key not in HIT_COLUMNS},
+                "details": details,
                 "first_seen": as_datetime(hit.get("first_seen")),
                 "last_seen": as_datetime(hit.get("last_seen")),
                 "last_change": as_datetime(hit.get("last_change")),

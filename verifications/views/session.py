@@ -1,4 +1,4 @@
-"""One session: the whole decision, Approve/Decline, and AML-hit dispositions."""
+"""One session: the whole decision and Approve/Decline (AML hits: views/aml.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit, casefile
 from ..didit.errors import DiditError
-from ..forms import DispositionForm, StatusForm
-from ..models import AmlHit, AuditAction, ReviewSource, SessionStatus, VerificationSession
+from ..forms import StatusForm
+from ..models import AuditAction, ReviewSource, SessionStatus, VerificationSession
 from ..services import (
     Decision,
     FormTokenError,
@@ -24,12 +24,12 @@ from ..services import (
     consume_form_token,
     decide_session,
     didit_error_message,
-    dispose_aml_hit,
     issue_form_token,
     page_state,
     read_form_token,
     refresh_expiring_media,
 )
+from .aml import aml_section_context
 
 TEMPLATE = "verifications/session_detail.html"
 # The outcome of a decision, carried across the redirect to the panel (no JavaScript).
@@ -135,49 +135,6 @@ def _decide(request: HttpRequest, session: VerificationSession, form: StatusForm
     return 200, ("success", text)
 
 
-@require_POST
-@login_required
-@permission_required("verifications.dispose_aml_hit", raise_exception=True)
-def aml_hit_disposition(request: HttpRequest, session_id: str, hit_pk: int) -> HttpResponse:
-    hit = get_object_or_404(
-        AmlHit.objects.select_related("session"), pk=hit_pk, session__session_id=session_id
-    )
-    form = DispositionForm(request.POST)
-    if not form.is_valid():
-        _form_errors_to_messages(request, form)
-    else:
-        data = form.cleaned_data
-        try:
-            consume_form_token(data["form_token"], user=request.user, purpose=_hit_purpose(hit))
-            dispose_aml_hit(
-                hit=hit,
-                disposition=data["disposition"],
-                note=data["note"],
-                actor=request.user,
-                request=request,
-            )
-        except FormTokenError as error:
-            messages.warning(request, str(error))
-        else:
-            label = hit.caption or hit.hit_id
-            shown = hit.get_disposition_display().lower()
-            messages.success(request, f"Hit “{label}” marked as {shown}.")
-    if not request.htmx:
-        url = reverse("verifications:session-detail", kwargs={"session_id": session_id})
-        return redirect(f"{url}#aml-hit-{hit.pk}")
-    hit = AmlHit.objects.select_related("disposed_by").get(pk=hit.pk)
-    hit.form = _disposition_form(request, hit)
-    context = {"hit": hit, "can_dispose": True}
-    return render(request, TEMPLATE + "#aml-hit-outcome", context)
-
-
-def _form_errors_to_messages(request: HttpRequest, form) -> None:
-    for name, errors in form.errors.items():
-        label = form.fields[name].label or name.replace("_", " ") if name in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label.capitalize()}: {error}" if label else error)
-
-
 def _load(session_id: str) -> VerificationSession:
     return get_object_or_404(
         VerificationSession.objects.select_related(*ONE_TO_ONE), session_id=session_id
@@ -185,33 +142,29 @@ def _load(session_id: str) -> VerificationSession:
 
 
 def _page_context(request: HttpRequest, session: VerificationSession) -> dict:
-    hits = list(session.aml_hits.select_related("disposed_by"))
     reviews = list(session.reviews.select_related("staff_user"))
     confirmed = [review for review in reviews if not review.pending]
     warnings = list(session.warnings.all())
     can_review = request.user.has_perm("verifications.review_session")
-    can_dispose = request.user.has_perm("verifications.dispose_aml_hit")
-    for hit in hits:
-        hit.form = _disposition_form(request, hit) if can_dispose else None
     status_form = _status_form(request, session, warnings=warnings) if can_review else None
     if status_form is not None and not status_form.fields["new_status"].choices:
         status_form = None  # Didit accepts no decision in this status.
+    aml = aml_section_context(request, session)
     return {
+        **aml,
         "session": session,
         "name": casefile.display_name(session),
         "document": getattr(session, "document", None),
         "face": getattr(session, "face", None),
         "aml": getattr(session, "aml", None),
         "ip": getattr(session, "ip_analysis", None),
-        "hits": hits,
         "reviews": reviews,
         "last_review": confirmed[-1] if confirmed else None,
         "warnings": warnings,
-        "reasons": casefile.reasons(session, warnings=warnings, hits=hits),
+        "reasons": casefile.reasons(session, warnings=warnings, hits=aml["aml_all_hits"]),
         "sections": casefile.sections(session),
         "expected": casefile.expected_vs_extracted(session),
         "can_review": can_review,
-        "can_dispose": can_dispose,
         "status_form": status_form,
         "not_decidable": casefile.why_not_decidable(session),
         "decided_automatically": not confirmed and session.status in AUTOMATIC,
@@ -223,10 +176,6 @@ def _page_context(request: HttpRequest, session: VerificationSession) -> dict:
 
 def _status_purpose(session: VerificationSession) -> str:
     return f"status:{session.session_id}"
-
-
-def _hit_purpose(hit: AmlHit) -> str:
-    return f"aml-hit:{hit.pk}"
 
 
 def _status_form(
@@ -273,15 +222,3 @@ def _form_errors(form) -> str:
         label = (field.label or name.replace("_", " ")) if field is not None else ""
         parts += [f"{label.capitalize()}: {error}" if label else str(error) for error in errors]
     return " ".join(parts) + " Nothing was sent to Didit."
-
-
-def _disposition_form(request: HttpRequest, hit: AmlHit) -> DispositionForm:
-    token = issue_form_token(user=request.user, purpose=_hit_purpose(hit))
-    return DispositionForm(
-        initial={
-            "form_token": token,
-            "disposition": hit.disposition or None,
-            "note": hit.disposition_note,
-        },
-        auto_id=f"id_hit{hit.pk}_%s",
-    )

@@ -76,6 +76,8 @@ class Sandbox:
         self.request_log: list[dict] = []
         self._calls_lock = threading.Lock()
         self.used_share_jtis: set[str] = set()
+        # Every AML-hit review request, as (path, body): the bulk body is undocumented.
+        self.aml_hit_requests: list[tuple[str, dict]] = []
         self.webhook_deliveries: list = []
         self.webhooks = None
         if cfg.webhook_url and cfg.webhook_secret:
@@ -130,6 +132,10 @@ class Sandbox:
         if session.status in config.WEBHOOK_WITH_DECISION:
             payload["decision"] = render.v3_decision(ctx)
         self.webhooks.send(payload)
+
+    def record_aml_hit_request(self, path: str, body: dict) -> None:
+        with self._calls_lock:
+            self.aml_hit_requests.append((path, body))
 
     def count(self, operation: str) -> None:
         with self._calls_lock:

@@ -341,17 +341,27 @@ def import_shared(app, request: Request) -> Response:
 
 
 def aml_hit(app, request: Request) -> Response:
+    """One hit (``{hit_id, review_status, comment}``) or several: the bulk body is not
+    documented, so both endpoints take the single body, ``{"hits": [single bodies]}`` (a
+    top-level ``review_status``/``comment`` applying to items without one) and
+    ``{"hit_ids": [...], "review_status", "comment"}``. All or nothing."""
     data = request.json()
+    app.record_aml_hit_request(request.path, data)
     if "hits" in data or "hit_ids" in data:
         changes = _bulk_hit_changes(data)
     else:
         changes = [(data.get("hit_id"), data.get("review_status"))]
+    if not changes:
+        raise HttpError(400, {"hits": ["This list may not be empty."]})
     for hit_id, review_status in changes:
-        if not hit_id:
+        if not hit_id or not isinstance(hit_id, str):
             raise HttpError(400, {"hit_id": ["This field is required."]})
         if review_status not in config.AML_REVIEW_STATUSES:
             raise HttpError(400, {"review_status": [f'"{review_status}" is not a valid choice.']})
     _comment(data)
+    for item in data.get("hits") or []:
+        if isinstance(item, dict):
+            _comment(item)
     with app.lock:
         session = _session(app, request)
         ctx = app.context(session)
@@ -380,10 +390,11 @@ def aml_hit(app, request: Request) -> Response:
 
 def _bulk_hit_changes(data: dict) -> list[tuple[str, str]]:
     if isinstance(data.get("hits"), list):
+        if not all(isinstance(item, dict) for item in data["hits"]):
+            raise HttpError(400, {"hits": ["Expected a list of items."]})
         return [
-            (h.get("hit_id"), h.get("review_status", data.get("review_status")))
-            for h in data["hits"]
-            if isinstance(h, dict)
+            (item.get("hit_id"), item.get("review_status", data.get("review_status")))
+            for item in data["hits"]
         ]
     if isinstance(data.get("hit_ids"), list):
         return [(hit_id, data.get("review_status")) for hit_id in data["hit_ids"]]

@@ -178,6 +178,52 @@ class SandboxServer:
             self.sandbox.store.set_status(session, new_status, comment=comment, user=user)
             self.sandbox.notify(session)
 
+    @property
+    def aml_hit_requests(self) -> list[tuple[str, dict]]:
+        """Each AML-hit review request received, as (path, JSON body), oldest first."""
+        return self.sandbox.aml_hit_requests
+
+    def aml_hits(self, session_id: str) -> list[dict]:
+        """The session's AML hits as its v3 decision lists them."""
+        decision = self.decision(session_id, "v3")
+        return [hit for item in decision.get("aml_screenings") or [] for hit in item["hits"]]
+
+    def set_aml_hit_count(self, session_id: str, count: int) -> None:
+        """Give a session's AML screening `count` hits (e.g. 30), for tests of many hits."""
+        with self.sandbox.lock:
+            session = self._get(session_id)
+            facts = self.sandbox.store.facts(session)
+            facts.aml_hits = count
+            self.sandbox.store.version += 1
+
+    def set_hit_review(self, session_id: str, hit_id: str, review_status: str) -> None:
+        """As if someone set a hit's review status in Didit's console: a data.updated webhook."""
+        with self.sandbox.lock:
+            session = self._get(session_id)
+            session.hit_reviews = {**(session.hit_reviews or {}), hit_id: review_status}
+            self.sandbox.store.touch(session)  # The list row's updated_at moves on.
+            self.sandbox.notify(session, webhook_type="data.updated")
+
+    def repeat_session(self, session_id: str) -> str:
+        """A new session of the same person that screens the same way (same AML hits)."""
+        with self.sandbox.lock:
+            source = self._get(session_id)
+            session = self.sandbox.store.new_session(
+                vendor_data=source.vendor_data,
+                shape=source.shape,
+                status=source.status,
+                workflow=source.workflow,
+                v1_features=source.v1_features,
+                person_seed=source.person_seed,
+                seed=source.seed,
+                basis=source.basis,
+                gen_status=source.gen_status,
+            )
+            if source.facts_cache is not None:
+                self.sandbox.store.facts(session).aml_hits = source.facts_cache.aml_hits
+            self.sandbox.notify(session)
+            return session.session_id
+
     def add_sessions(self, n: int) -> list[str]:
         with self.sandbox.lock:
             added = self.sandbox.store.add_generated(n)
