@@ -126,6 +126,10 @@ INSTALLED_APPS = [
     "csp",
     # Login throttling: failed logins are counted per username and IP, then locked out.
     "axes",
+    # Two-factor sign-in: TOTP apps and single-use recovery codes (see "Two-factor sign-in").
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "verifications",
@@ -136,6 +140,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with hashed names, compressed, far-future cache headers (before sessions).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # A NUL byte in a URL would reach PostgreSQL as an error (a 500): refuse it first.
@@ -144,6 +150,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every view requires login unless marked @login_not_required (login page, webhooks).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # request.user.is_verified(): signed in with a second factor in this session ...
+    "django_otp.middleware.OTPMiddleware",
+    # ... which every page but the second-factor step requires when REQUIRE_2FA is on.
+    "users.middleware.RequireTwoFactorMiddleware",
+    # Personal data: no caching anywhere on the way; refused attempts on it audited.
+    "verifications.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -198,6 +210,19 @@ LOGOUT_REDIRECT_URL = "login"
 # Reviewers are logged out after this many seconds without a request.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_SAVE_EVERY_REQUEST = True
+
+# --- Two-factor sign-in -----------------------------------------------------------------------
+# Staff sign in with a password and then a code from an authenticator app (TOTP) or a
+# single-use recovery code, for the console and the admin alike; enrolment happens on the first
+# login. On by default whenever DEBUG is off; the demo and the tests turn it off.
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=not DEBUG)
+# The issuer name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Didit Console")
+# Recovery codes issued at enrolment (each works once).
+TWO_FACTOR_RECOVERY_CODES = 10
+# With a second factor, a right password alone must not wipe the failed-attempt count (wrong
+# codes count too): users/two_factor.py resets it once both steps have passed.
+AXES_RESET_ON_SUCCESS = not REQUIRE_2FA
 
 # --- Console ----------------------------------------------------------------------------------
 # Seconds the queue's per-status counts of the whole table are reused: counting 100k+ rows on
@@ -255,6 +280,38 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Production serving -----------------------------------------------------------------------
+# WhiteNoise serves collectstatic's output: compressed (gzip, brotli) copies, content-hashed
+# names, and a far-future immutable Cache-Control on hashed files. The manifest storage needs
+# `collectstatic` first; tests and `runserver` use the plain storage (STATICFILES_BACKEND).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+# PostgreSQL: a connection pool per process (Django 5.2's psycopg pool) instead of one
+# connection per request, sized in connections: "4" or "2,8" (min,max). Empty: no pool.
+DATABASE_POOL = env.str("DATABASE_POOL", default="")
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    pool_min, _, pool_max = DATABASE_POOL.partition(",")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(pool_min),
+        "max_size": int(pool_max or pool_min),
+        "timeout": 10,
+    }
+    # A pool and persistent connections are two answers to the same question: pick one.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Addresses of reverse proxies in front of gunicorn (e.g. 127.0.0.1 for nginx on the same
+# host): for requests from them, the audit log and login throttling take the client address
+# from the last X-Forwarded-For entry (the one the proxy appended). Empty: REMOTE_ADDR only.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

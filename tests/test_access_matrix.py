@@ -60,6 +60,9 @@ _FORM = {"GET": PAGE, "POST": OK}
 CONSOLE_FORM = rule(outsider=_REFUSED_FORM, viewer=_REFUSED_FORM, reviewer=_FORM, admin=_FORM)
 LOGGED_IN_READ = rule(outsider=READ, viewer=READ, reviewer=READ, admin=READ)
 ACCOUNT_FORM = {"GET": PAGE, "POST": PAGE}  # an empty POST shows the form's errors
+LOGGED_IN_OWN = rule(
+    **dict.fromkeys(("outsider", "viewer", "reviewer", "admin"), {"GET": OK, "POST": OK})
+)
 # The admin site: only the admin persona; everyone else is sent to the admin's login page.
 ADMIN_ONLY = {
     "anonymous": {"GET": ANY_LOGIN, "POST": ANY_LOGIN},
@@ -95,6 +98,9 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "password_reset_done": everyone(READ),
     "password_reset_confirm": everyone({"GET": PAGE, "POST": OK}),
     "password_reset_complete": everyone(READ),
+    # The second sign-in step and its enrolment (REQUIRE_2FA): one's own devices only.
+    "two-factor": LOGGED_IN_OWN,
+    "two-factor-setup": LOGGED_IN_OWN,
     # The console.
     "verifications:session-list": CONSOLE_READ,
     "verifications:session-export": CONSOLE_READ,
@@ -160,6 +166,8 @@ ADMIN_PUBLIC = {
 }
 # Views any logged-in role may POST to: they change only the user's own account.
 OWN_ACCOUNT = {
+    "two-factor",
+    "two-factor-setup",
     "login",
     "logout",
     "password_change",

@@ -95,3 +95,15 @@ class ReverificationForm(forms.Form):
         if data.get("phone"):
             contact["phone"] = data["phone"]
         return contact
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The second step of signing in: a 6-digit code from the app, or a recovery code."""
+
+    code = forms.CharField(
+        max_length=32,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )

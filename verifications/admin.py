@@ -62,6 +62,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def personal_data_of(self, obj) -> tuple[str, str] | None:
+        """``(object_type, object_id)`` of the person data shown for ``obj``; None: none."""
+        return None
+
+    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
+        # Opening personal data in the admin is audited like the console's pages.
+        target = self.personal_data_of(obj) if obj is not None else None
+        if target is not None:
+            record(
+                request,
+                action=AuditAction.PII_VIEW,
+                object_type=target[0],
+                object_id=target[1],
+                detail={"via": "admin", "model": self.opts.model_name},
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
 
 class ReadOnlyTabularInline(admin.TabularInline):
     extra = 0
@@ -205,6 +222,9 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
             return queryset, False
         return queryset.filter(session_search(term, connections[queryset.db].vendor)), False
 
+    def personal_data_of(self, obj) -> tuple[str, str]:
+        return "session", obj.session_id
+
     def get_queryset(self, request: HttpRequest):
         # The decision JSON is most of a row and the list never shows it: parsing 50 of them
         # was most of a changelist view. The change page loads it with one more query.
@@ -280,6 +300,9 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
 class SessionPartAdmin(ReadOnlyAdmin):
     list_select_related = ("session",)
     raw_id_fields = ("session",)
+
+    def personal_data_of(self, obj) -> tuple[str, str]:
+        return "session", obj.session.session_id
 
 
 @admin.register(DocumentData)

@@ -336,7 +336,8 @@ def test_reverification_rejects_get(sandbox, reviewer_client):
 @pytest.mark.parametrize("url_of", [detail_url, report_url])
 def test_user_read_views_forbid_users_without_a_role(sandbox, outsider_client, url_of):
     assert outsider_client.get(url_of(user_with_most_sessions())).status_code == 403
-    assert not AuditEntry.objects.exists()
+    # Only the refusal itself is audited (tests/test_privacy.py).
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [AuditAction.ACCESS_DENIED]
 
 
 @pytest.mark.parametrize("persona_client", ["viewer_client", "outsider_client"])
@@ -348,4 +349,5 @@ def test_reverification_is_forbidden_without_the_permission(sandbox, request, pe
 
     assert response.status_code == 403
     assert sandbox.calls["create"] == 0
-    assert not AuditEntry.objects.exists()
+    # Only the refusal itself is audited (tests/test_privacy.py).
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [AuditAction.ACCESS_DENIED]

@@ -198,7 +198,8 @@ def test_report_views_forbid_users_without_a_role(sandbox, outsider_client, url_
 
     assert response.status_code == 403
     assert sandbox.calls["pdf"] == 0
-    assert not AuditEntry.objects.exists()
+    # Only the refusal itself is audited (tests/test_privacy.py).
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == [AuditAction.ACCESS_DENIED]
 
 
 # --- Expired image URLs -----------------------------------------------------------------------

@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     EVIDENCE_PACK = "evidence_pack", "Requested or downloaded an evidence pack"
     RETENTION_PURGE = "retention_purge", "Purged personal data under the retention period"
     DELETED_AT_DIDIT = "deleted_at_didit", "Found deleted at Didit"
+    ACCESS_DENIED = "access_denied", "Was refused access to personal data"
 
 
 class AuditEntryQuerySet(models.QuerySet):
