@@ -5,6 +5,8 @@
  * Session: a approve, d decline, r resubmit, n skip to the next session. A decision key only
  * selects its button (and says so): Enter then confirms it. No single key decides anything.
  * ? shows the shortcuts. Nothing fires while typing in a field (Esc leaves the field).
+ * Decline sits right after the comment box: from the comment, Tab focuses it and Enter
+ * confirms it (plain browser focus order, no key is taken over).
  */
 (function () {
   "use strict";
@@ -19,6 +21,7 @@
     ["a", "select Approve"],
     ["d", "select Decline"],
     ["r", "select Resubmit"],
+    ["Tab", "from the comment box: focus Decline (Enter confirms)"],
     ["Esc", "leave a field, close this help"],
     ["?", "show these shortcuts"],
   ];

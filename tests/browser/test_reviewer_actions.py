@@ -87,20 +87,36 @@ def test_queue_decline_next_with_the_keyboard_only(sandbox, logged_in_page, cons
     expect(page).to_have_url(session_path(first))
     page.keyboard.type(COMMENT)
     expect(page.get_by_label("Comment")).to_have_value(COMMENT)  # "d" in the text: no shortcut.
-    press("Escape")  # Leave the comment box,
-    press("d")  # select Decline (nothing is sent yet),
-    expect(page.locator("#shortcut-hint")).to_contain_text("Press Enter to decline")
+    press("Tab")  # Decline follows the comment box: focused, nothing sent yet,
+    expect(page.get_by_role("button", name="Decline", exact=True)).to_be_focused()
     assert sandbox.calls["update_status"] == 0
-    press("Enter")  # and confirm.
+    press("Enter")  # and confirmed.
 
     assert_on_next_session(page, sandbox, first, following)
     assert sandbox.calls["update_status"] == 1
     print(
         f"\nReviewer actions (keyboard only): queue -> Decline with comment -> next: {keys} "
-        f"keys + {len(COMMENT)} typed characters (target <= {TARGET_ACTIONS} actions + the "
-        "comment; the decision's own confirm is the extra key)"
+        f"keys + {len(COMMENT)} typed characters (target <= {TARGET_ACTIONS} + the comment)"
     )
-    assert keys <= TARGET_ACTIONS + 1
+    assert keys <= TARGET_ACTIONS
+    assert console_errors == []
+
+
+def test_decline_by_shortcut_still_needs_an_explicit_enter(
+    sandbox, logged_in_page, console_errors
+):
+    first, following = oldest_in_review()
+    page = logged_in_page("reviewer", next_path=QUEUE)
+    page.keyboard.press("n")
+    expect(page).to_have_url(session_path(first))
+    page.keyboard.type(COMMENT)
+    page.keyboard.press("Escape")  # Leave the comment box,
+    page.keyboard.press("d")  # select Decline (nothing is sent yet),
+    expect(page.locator("#shortcut-hint")).to_contain_text("Press Enter to decline")
+    assert sandbox.calls["update_status"] == 0
+    page.keyboard.press("Enter")  # and confirm.
+    assert_on_next_session(page, sandbox, first, following)
+    assert sandbox.calls["update_status"] == 1
     assert console_errors == []
 
 
