@@ -102,9 +102,7 @@ def test_queue_decline_next_with_the_keyboard_only(sandbox, logged_in_page, cons
     assert console_errors == []
 
 
-def test_decline_by_shortcut_still_needs_an_explicit_enter(
-    sandbox, logged_in_page, console_errors
-):
+def test_decline_by_shortcut_still_needs_an_explicit_enter(sandbox, logged_in_page, console_errors):
     first, following = oldest_in_review()
     page = logged_in_page("reviewer", next_path=QUEUE)
     page.keyboard.press("n")
