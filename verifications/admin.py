@@ -425,5 +425,6 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     raw_id_fields = ("actor",)
 
 
-# The AML whitelist and hit review history have their own module.
-from . import admin_aml  # noqa: E402, F401
+# The AML whitelist and hit review history, and the review workflow (claims, decisions held
+# for a second review), have their own modules.
+from . import admin_aml, admin_workflow  # noqa: E402, F401

@@ -21,8 +21,10 @@ from verifications.models import (
     AmlHitReview,
     AmlWhitelistEntry,
     AuditEntry,
+    PendingDecision,
     Review,
     ReviewSource,
+    SessionClaim,
     SessionWarning,
     VerificationSession,
     WebhookDelivery,
@@ -56,6 +58,11 @@ def synced(synced_sandbox, admin):
         staff_user=admin,
         created_at=timezone.now(),
         whitelist_entry=entry,
+    )
+    now = timezone.now()
+    SessionClaim.objects.create(session=session, owner=admin, claimed_at=now, active_at=now)
+    PendingDecision.objects.create(
+        session=session, new_status="Approved", rules=["pep"], requested_by=admin, requested_at=now
     )
     return synced_sandbox
 
