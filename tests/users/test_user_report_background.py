@@ -80,9 +80,7 @@ def test_a_long_report_is_built_in_the_background_and_downloaded(
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
     assert download["Cache-Control"] == "private, no-store"
-    assert download["Content-Disposition"].startswith(
-        'attachment; filename="didit-console-user-'
-    )
+    assert download["Content-Disposition"].startswith('attachment; filename="didit-console-user-')
     text = pdf_text(b"".join(download.streaming_content))
     assert many.vendor_data in text
     for session in sessions:

@@ -128,9 +128,7 @@ def _own_pack(request: HttpRequest, pack_id: str) -> EvidencePack:
     pack = get_object_or_404(EvidencePack, pack_id=pack_id)
     if pack.created_by_id != request.user.pk:
         raise PermissionDenied("This evidence pack belongs to someone else.")
-    if pack.kind == EvidencePackKind.USER_REPORT and not request.user.has_perms(
-        VIEW_USER_REPORT
-    ):
+    if pack.kind == EvidencePackKind.USER_REPORT and not request.user.has_perms(VIEW_USER_REPORT):
         raise PermissionDenied("You may no longer see this person's report.")
     return pack
 
