@@ -28,7 +28,7 @@ from itertools import groupby, islice
 from multiprocessing import get_context
 
 import django
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -292,11 +292,13 @@ def _copy(cursor, model: type[models.Model], objects: list, *, with_pk: bool = F
     would write it (``pre_save``: auto_now; ``get_db_prep_save``: JSON, dates)."""
     fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    # The connection itself, not the proxy: a lookup per value costs a fifth of the time.
+    database = connections[DEFAULT_DB_ALIAS]
     with cursor.copy(f"COPY {_table(model)} ({columns}) FROM STDIN") as copy:
         for instance in objects:
             copy.write_row(
                 [
-                    field.get_db_prep_save(field.pre_save(instance, True), connection)
+                    field.get_db_prep_save(field.pre_save(instance, True), database)
                     for field in fields
                 ]
             )

@@ -23,6 +23,7 @@ from verifications.models import (
     VerificationSession,
     WebhookDelivery,
 )
+from verifications.search import session_search
 from verifications.sync import apply_decision
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +125,53 @@ def test_seeding_costs_the_same_queries_per_batch_at_any_size():
 def test_command_prints_a_summary(capsys):
     call_command("seed_sessions", "--sessions", "12", "--jobs", "1")
     assert "Seeded 12 sessions" in capsys.readouterr().out
+
+
+def test_the_queue_finds_seeded_sessions_as_it_finds_synced_ones():
+    """The queue's search (indexes, SQLite's full-text triggers) and filters answer the same
+    on seeded rows as on synced ones; on PostgreSQL the seeding writes them with COPY."""
+    with CaptureQueriesContext(connection) as captured:
+        seed_sessions(sessions=60, seed=11, batch_size=25)
+    inserts = [q["sql"] for q in captured if q["sql"].startswith("INSERT INTO")]
+    if connection.vendor == "postgresql":
+        assert inserts == []  # COPY, not INSERT.
+    else:
+        assert inserts
+    sessions = VerificationSession.objects.order_by("id")
+    names = [name for name in sessions.values_list("full_name", flat=True) if name][:5]
+    documents = [d for d in sessions.values_list("document_number", flat=True) if d][:3]
+    texts = [
+        *(name.split()[-1] for name in names),
+        *(name[1:4] for name in names),
+        *(document[:4] for document in documents),
+        *(session_id[:6] for session_id in sessions.values_list("session_id", flat=True)[:3]),
+        *(
+            vendor[:5]
+            for vendor in sessions.exclude(vendor_data="").values_list("vendor_data", flat=True)[:3]
+        ),
+    ]
+
+    def answers() -> dict:
+        def ids(queryset) -> list[str]:
+            return sorted(queryset.values_list("session_id", flat=True))
+
+        every = VerificationSession.objects.all()
+        return {
+            "search": {t: ids(every.filter(session_search(t, connection.vendor))) for t in texts},
+            "status": {
+                s: ids(every.filter(status=s)) for s in set(every.values_list("status", flat=True))
+            },
+            "user": sorted(
+                every.values_list("session_id", "user__vendor_data", "user__session_count")
+            ),
+        }
+
+    seeded = answers()
+    decisions = list(sessions.values_list("decision", flat=True))
+    VerificationSession.objects.all().delete()
+    DiditUser.objects.all().delete()
+    for decision in decisions:
+        apply_decision(decision)
+
+    assert all(seeded["search"].values()) and len(seeded["status"]) > 1
+    assert answers() == seeded
