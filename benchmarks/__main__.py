@@ -11,6 +11,7 @@ BENCHMARKS = {
     "sync": ("benchmarks.sync_bench", "sync throughput, rate-limit ceiling, queries, memory"),
     "queue": ("benchmarks.queue_bench", "queue page vs admin changelist at two sizes"),
     "pages": ("benchmarks.pages_bench", "session page and PDF reports at two sizes"),
+    "archive": ("benchmarks.archive_bench", "evidence archive throughput, webhook answer time"),
 }
 
 

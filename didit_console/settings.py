@@ -5,6 +5,7 @@ A `.env` file beside manage.py is read if present; `.env.example` lists every va
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,8 +43,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a WAL file too, as production does: SQLite's default in-memory test database
     # (shared cache) fails a second connection's query at once instead of waiting, so tests
     # of concurrent requests would test the test database rather than the console.
+    # One file per test process, so two runs in one checkout never share it.
     DATABASES["default"].setdefault("TEST", {}).setdefault(
-        "NAME", str(BASE_DIR / "test-db.sqlite3")
+        "NAME", str(BASE_DIR / f"test-db-{os.getpid()}.sqlite3")
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -192,6 +194,34 @@ SESSION_SAVE_EVERY_REQUEST = True
 # Seconds the queue's per-status counts of the whole table are reused: counting 100k+ rows on
 # every page view is the queue's costliest query. Filtered counts are always exact. 0: never.
 QUEUE_COUNTS_CACHE_SECONDS = env.int("QUEUE_COUNTS_CACHE_SECONDS", default=30)
+
+# --- Evidence archive and retention -----------------------------------------------------------
+# Uploaded and archived files live under MEDIA_ROOT (never served as public static files).
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
+# The evidence archive: a local directory by default; any Django storage backend (e.g.
+# django-storages' "storages.backends.s3.S3Storage", with EVIDENCE_STORAGE_OPTIONS such as
+# {"bucket_name": "...", "object_parameters": {"ObjectLockMode": "COMPLIANCE", ...}}).
+EVIDENCE_STORAGE_BACKEND = env.str(
+    "EVIDENCE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+)
+EVIDENCE_STORAGE_OPTIONS = env.json(
+    "EVIDENCE_STORAGE_OPTIONS", default={"location": str(MEDIA_ROOT / "evidence")}
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "evidence": {"BACKEND": EVIDENCE_STORAGE_BACKEND, "OPTIONS": EVIDENCE_STORAGE_OPTIONS},
+}
+# Largest media file archived, in bytes; larger ones are refused and reported.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+# Also archive Didit's own PDF report once a session reaches a final status.
+EVIDENCE_ARCHIVE_DIDIT_PDF = env.bool("EVIDENCE_ARCHIVE_DIDIT_PDF", default=False)
+# Hours an evidence pack (ZIP) can be downloaded before it is deleted.
+EVIDENCE_PACK_TTL_HOURS = env.int("EVIDENCE_PACK_TTL_HOURS", default=24)
+# Days after a session's last activity when its personal data and evidence are purged
+# (manage.py apply_retention). Unset: kept forever.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=None)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -23,4 +23,6 @@ urlpatterns = [
     path("sessions/", include("verifications.urls")),
     path("users/", include("users.urls")),
     path("webhooks/didit/", didit_webhook, name="didit-webhook"),
+    # The evidence archive (/evidence/<sha256>/) and evidence packs (/evidence-packs/...).
+    path("", include("verifications.evidence_urls")),
 ]

@@ -145,3 +145,16 @@ def sandbox(synced_sandbox):
 def synced(synced_sandbox):
     """``synced_sandbox``, by the name the admin, PDF and webhook tests know it."""
     return synced_sandbox
+
+
+@pytest.fixture(autouse=True)
+def _evidence_archive_in_tmp(tmp_path_factory, settings):
+    """Archived evidence goes to a per-test directory, never to the worktree's media/."""
+    location = tmp_path_factory.mktemp("evidence")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }

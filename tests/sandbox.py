@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from django.apps import apps
 from django.core import serializers
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 
 from verifications.didit.client import DiditClient
@@ -125,6 +125,12 @@ class SyncedWorld:
         return serializers.sort_dependencies(app_list, allow_cycles=True)
 
     def _restore(self) -> None:
+        # One transaction: foreign keys are checked at its end (SQLite and PostgreSQL defer
+        # them), whatever order the tables come in, in transactional tests too.
+        with transaction.atomic():
+            self._insert_rows()
+
+    def _insert_rows(self) -> None:
         written = []
         for model, rows in self.rows:
             if rows:

@@ -111,6 +111,26 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "users:user-detail": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-report": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-reverify": CONSOLE_WRITE,
+    # The evidence archive: files to those who may see sessions (an unknown hash is a 404);
+    # packs built by reviewers and admins, each pack's page and ZIP for whoever asked for it
+    # (an unknown pack is a 404 to everyone).
+    "evidence-file": rule(
+        outsider=REFUSED_READ,
+        viewer={"GET": OK, "POST": NOT_ALLOWED},
+        reviewer={"GET": OK, "POST": NOT_ALLOWED},
+        admin={"GET": OK, "POST": NOT_ALLOWED},
+    ),
+    "evidence-pack-create": CONSOLE_WRITE,
+    "evidence-pack-detail": rule(
+        **dict.fromkeys(
+            ("outsider", "viewer", "reviewer", "admin"), {"GET": OK, "POST": NOT_ALLOWED}
+        )
+    ),
+    "evidence-pack-download": rule(
+        **dict.fromkeys(
+            ("outsider", "viewer", "reviewer", "admin"), {"GET": OK, "POST": NOT_ALLOWED}
+        )
+    ),
     # Didit's webhooks: public, authenticated by their HMAC signature alone.
     "didit-webhook": everyone({"GET": NOT_ALLOWED, "POST": REJECTED}),
 }
@@ -209,6 +229,9 @@ def world(synced_sandbox, admin):
         # A password-reset link that does not verify: the page says the link is invalid.
         "uidb64": "MQ",
         "token": "set-password",
+        "sha256": "0" * 64,
+        "pack_id": "00000000-0000-4000-8000-000000000000",
+        "filename": "evidence-pack.zip",
     }
 
 

@@ -17,8 +17,8 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from tests.verifications.test_sync_sandbox import local_counts, source_counts
+from verifications.decisions import update_session_status
 from verifications.models import Review, VerificationSession
-from verifications.services import update_session_status
 from verifications.sync import SyncLocked, sync_sessions
 
 from .trust import fast_client, point_settings_at

@@ -21,12 +21,14 @@ REVIEW_SESSION = "verifications.review_session"
 DISPOSE_AML_HIT = "verifications.dispose_aml_hit"
 VIEW_USERS = "users.view_didituser"
 START_REVERIFICATION = "users.start_reverification"
+BUILD_EVIDENCE_PACKS = "verifications.add_evidencepack"
 
 OUR_APPS = ("verifications", "users")
 VIEWER, REVIEWER, ADMIN = "viewer", "reviewer", "admin"
 ROLES = (VIEWER, REVIEWER, ADMIN)
-# What a reviewer may do besides reading: approve/decline, dispose AML hits, re-verify.
-REVIEWER_PERMISSIONS = (REVIEW_SESSION, DISPOSE_AML_HIT, START_REVERIFICATION)
+# What a reviewer may do besides reading: approve/decline, dispose AML hits, re-verify,
+# build evidence packs.
+REVIEWER_PERMISSIONS = (REVIEW_SESSION, DISPOSE_AML_HIT, START_REVERIFICATION, BUILD_EVIDENCE_PACKS)
 
 
 def role_permissions(using: str = DEFAULT_DB_ALIAS, *, apps=global_apps) -> dict[str, list]:

@@ -14,6 +14,7 @@ from collections import Counter
 from django.contrib import admin, messages
 from django.db import connections
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.utils.text import get_valid_filename
 
 from .audit import record
@@ -32,6 +33,7 @@ from .models import (
     VerificationSession,
     WebhookDelivery,
 )
+from .packs import MAX_PACK_SESSIONS, PackRefused, request_pack
 from .paginators import EstimatedCountPaginator
 from .search import session_search
 from .services import didit_client, didit_error_message, open_didit_pdf
@@ -183,7 +185,7 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
         WarningInline,
         ReviewInline,
     )
-    actions = ("resync_selected", "download_didit_pdf")
+    actions = ("resync_selected", "download_didit_pdf", "build_evidence_pack")
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         # The queue's search: each term served by an index on SQLite and PostgreSQL. Django's
@@ -234,6 +236,16 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
             self.message_user(
                 request, f"{len(failures)} failed to re-sync: {shown}", messages.ERROR
             )
+
+    @admin.action(description="Build an evidence pack (ZIP) of selected")
+    def build_evidence_pack(self, request: HttpRequest, queryset):
+        ids = list(queryset.values_list("session_id", flat=True)[: MAX_PACK_SESSIONS + 1])
+        try:
+            pack = request_pack(user=request.user, session_ids=ids, request=request)
+        except PackRefused as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
+            return None
+        return redirect("evidence-pack-detail", pack_id=pack.pack_id)
 
     @admin.action(description="Download Didit PDF")
     def download_didit_pdf(self, request: HttpRequest, queryset):

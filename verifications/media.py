@@ -33,14 +33,34 @@ def is_web_url(url: object) -> bool:
     return parts.scheme in ("https", "http") and bool(parts.netloc)
 
 
-def expires_at(url: str) -> datetime | None:
-    """When a presigned URL stops working (``X-Amz-Date`` + ``X-Amz-Expires``), else None."""
+def expires_at(url: str, *, issued_at: datetime | None = None) -> datetime | None:
+    """When a presigned URL stops working, else None (not signed, or no way to tell).
+
+    Reads the signed-URL forms in use: S3 SigV4 (``X-Amz-Date`` + ``X-Amz-Expires``), S3
+    SigV2 and CloudFront (``Expires``, epoch seconds), Google Cloud Storage (``X-Goog-Date``
+    + ``X-Goog-Expires``), Azure SAS (``se``, ISO time) and a plain ``exp``/``expires``
+    epoch. A lifetime without its start (``X-Amz-Expires`` alone) counts from ``issued_at``.
+    """
     try:
-        query = parse_qs(urlsplit(url).query)
-        signed = datetime.strptime(query["X-Amz-Date"][0], AMZ_DATE).replace(tzinfo=UTC)
-        return signed + timedelta(seconds=int(query["X-Amz-Expires"][0]))
-    except (KeyError, IndexError, ValueError, OverflowError):
+        query = {key.lower(): values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+    except ValueError:
         return None
+    try:
+        for prefix in ("x-amz-", "x-goog-"):
+            lifetime = query.get(f"{prefix}expires")
+            if lifetime is None:
+                continue
+            stamp = query.get(f"{prefix}date")
+            start = datetime.strptime(stamp, AMZ_DATE).replace(tzinfo=UTC) if stamp else issued_at
+            return start + timedelta(seconds=int(lifetime)) if start else None
+        for key in ("expires", "exp", "expiry"):
+            if query.get(key, "").isdigit():
+                return datetime.fromtimestamp(int(query[key]), tz=UTC)
+        if "se" in query and "sig" in query:
+            return datetime.fromisoformat(query["se"].replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None
 
 
 def session_media_urls(session: VerificationSession) -> list[str]:
@@ -54,10 +74,19 @@ def session_media_urls(session: VerificationSession) -> list[str]:
 
 
 def media_expiring(session: VerificationSession, *, now: datetime | None = None) -> bool:
-    """True when one of the session's media URLs has expired or will within the margin."""
+    """True when a media URL the page would show from Didit (one not in our archive) has
+    expired or will within the margin; when no URL tells its expiry, the media host is asked
+    once (a 403 means expired)."""
+    from .evidence import archived_sha256, media_url_refused
+
     deadline = (now or datetime.now(UTC)) + EXPIRY_MARGIN
+    unknown = []
     for url in session_media_urls(session):
-        expiry = expires_at(url)
-        if expiry is not None and expiry <= deadline:
+        if archived_sha256(session, url):
+            continue  # Our copy is shown: Didit's URL no longer matters.
+        expiry = expires_at(url, issued_at=session.synced_at)
+        if expiry is None:
+            unknown.append(url)
+        elif expiry <= deadline:
             return True
-    return False
+    return bool(unknown) and media_url_refused(unknown[0])

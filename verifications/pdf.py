@@ -21,18 +21,22 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import storages
 from django.db.models import Prefetch, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .models import AmlHit, Review, VerificationSession
+from .models import AmlHit, Evidence, EvidenceStatus, Review, VerificationSession, evidence_name
 
 # Templates link to static files under this origin; only the fetcher below resolves it, from
 # disk. ``.invalid`` is reserved (RFC 2606): the name can never reach the network.
 STATIC_ORIGIN = "https://didit-console.invalid"
 STATIC_BASE = f"{STATIC_ORIGIN}/static/"
+# Archived evidence (verifications/evidence.py), read from the evidence storage by hash.
+EVIDENCE_BASE = f"{STATIC_ORIGIN}/evidence/"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # A passport scan is a few hundred kilobytes; anything far larger is not an image we want.
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
@@ -77,6 +81,8 @@ class RestrictedFetcher(URLFetcher):
             return super().fetch(url, headers)
         if url.startswith(STATIC_BASE):
             return self._static(url)
+        if url.startswith(EVIDENCE_BASE):
+            return self._evidence(url)
         if scheme in DEFAULT_PORTS and self.is_allowed(url):
             return self._image(url, headers)
         raise FetchRefused(f"refused to fetch a {scheme or 'relative'} URL outside the allow-list")
@@ -108,6 +114,21 @@ class RestrictedFetcher(URLFetcher):
             body = file.read()
         content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
         return URLFetcherResponse(url, body, {"Content-Type": content_type})
+
+    def _evidence(self, url: str) -> URLFetcherResponse:
+        digest = urlsplit(url).path.removeprefix("/evidence/").rstrip("/")
+        row = (
+            Evidence.objects.filter(sha256=digest, status=EvidenceStatus.ARCHIVED)
+            .only("content_type")
+            .first()
+            if SHA256_HEX.fullmatch(digest)
+            else None
+        )
+        if row is None:
+            raise FetchRefused("no such archived file")
+        with storages["evidence"].open(evidence_name(digest), "rb") as file:
+            body = file.read()
+        return URLFetcherResponse(url, body, {"Content-Type": row.content_type})
 
     def _image(self, url: str, headers: dict | None) -> URLFetcherResponse:
         response = super().fetch(url, headers)
@@ -157,6 +178,7 @@ def report_sessions() -> QuerySet[VerificationSession]:
             ),
         ),
         "warnings",
+        "evidence",
         # A pending review is one Didit has not confirmed here yet: not a review of record.
         Prefetch(
             "reviews", queryset=Review.objects.filter(pending=False).select_related("staff_user")

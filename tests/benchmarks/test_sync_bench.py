@@ -32,7 +32,7 @@ def test_the_sync_benchmark_runs_quickly_and_prints_every_figure():
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # a loaded CI machine (xdist workers beside it) is slow, not broken
     )
     # Exit status 1 means a target was missed on this machine; anything else is a crash.
     assert result.returncode in (0, 1), result.stderr[-3000:]
@@ -54,9 +54,9 @@ def test_an_unknown_benchmark_prints_the_list(tmp_path):
 @pytest.mark.parametrize(
     ("database_url", "expected"),
     [
-        ("", ["sqlite"] * 3),
-        ("sqlite:////tmp/x.sqlite3", ["sqlite"] * 3),
-        ("postgres://postgres@127.0.0.1:5432/postgres", ["sqlite"] * 3 + ["postgres"] * 3),
+        ("", ["sqlite"]),
+        ("sqlite:////tmp/x.sqlite3", ["sqlite"]),
+        ("postgres://postgres@127.0.0.1:5432/postgres", ["sqlite", "postgres"]),
     ],
 )
 def test_all_runs_every_benchmark_on_sqlite_and_on_postgresql_when_configured(
@@ -75,6 +75,7 @@ def test_all_runs_every_benchmark_on_sqlite_and_on_postgresql_when_configured(
     monkeypatch.setattr(runner.subprocess, "run", fake_run)
 
     assert runner.main(["all", "--quick"]) == 1  # the worst exit status
-    assert [database for _, database, _ in runs] == expected
-    assert [name for name, _, _ in runs] == list(runner.BENCHMARKS) * (len(expected) // 3)
+    every = list(runner.BENCHMARKS)
+    assert [database for _, database, _ in runs] == [db for db in expected for _ in every]
+    assert [name for name, _, _ in runs] == every * len(expected)
     assert all(command[-1] == "--quick" for _, _, command in runs)

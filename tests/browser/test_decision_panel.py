@@ -72,8 +72,8 @@ def test_decline_outcome_is_in_the_panel_in_view_after_success_and_after_didit_f
     page = wide_page
     session = with_30_hits()
     page.goto(f"/sessions/{session.session_id}/")
-    expect(page.locator("article.hit")).to_have_count(30)
-    assert page.evaluate("document.documentElement.scrollHeight") > 3 * WIDE["height"]
+    expect(page.locator("tbody.aml__hit")).to_have_count(30)
+    assert page.evaluate("document.documentElement.scrollHeight") > 2 * WIDE["height"]
 
     # Didit fails: the reviewer has scrolled down through the hits, then declines.
     page.mouse.wheel(0, 4000)

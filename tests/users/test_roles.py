@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from users.roles import (
+    BUILD_EVIDENCE_PACKS,
     DISPOSE_AML_HIT,
     REVIEW_SESSION,
     REVIEWER_PERMISSIONS,
@@ -39,8 +40,18 @@ def test_a_viewer_reads_and_never_writes():
 def test_a_reviewer_reads_reviews_disposes_and_reverifies():
     reviewer = perms("reviewer")
     assert perms("viewer") < reviewer
-    assert reviewer - perms("viewer") == {REVIEW_SESSION, DISPOSE_AML_HIT, START_REVERIFICATION}
-    assert set(REVIEWER_PERMISSIONS) == {REVIEW_SESSION, DISPOSE_AML_HIT, START_REVERIFICATION}
+    assert reviewer - perms("viewer") == {
+        REVIEW_SESSION,
+        DISPOSE_AML_HIT,
+        START_REVERIFICATION,
+        BUILD_EVIDENCE_PACKS,
+    }
+    assert set(REVIEWER_PERMISSIONS) == {
+        REVIEW_SESSION,
+        DISPOSE_AML_HIT,
+        START_REVERIFICATION,
+        BUILD_EVIDENCE_PACKS,
+    }
 
 
 def test_an_admin_has_every_permission_of_our_apps():

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.sandbox import sync_all
-from verifications import services
+from verifications import decisions
 from verifications.casefile import decision_nodes
 from verifications.models import (
     AuditAction,
@@ -254,7 +254,9 @@ def test_a_database_failure_after_didit_accepted_names_the_reviewer_and_says_so(
     def broken(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(services, "apply_decision", broken)
+    # The last write of the confirmation fails (whether Didit's decision was read back or
+    # not): everything saved after Didit's 200 rolls back.
+    monkeypatch.setattr(decisions, "_release", broken)
     response = reviewer_client.post(
         url(session), {"new_status": "Declined", "comment": "Fake ID", "form_token": token}
     )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.sandbox import API_KEY, fast_client, point_settings_at
 from users.models import DiditUser
+from verifications.decisions import update_session_status
 from verifications.didit.client import DiditClient
 from verifications.models import (
     AmlHit,
@@ -19,7 +20,6 @@ from verifications.models import (
     SyncRun,
     VerificationSession,
 )
-from verifications.services import update_session_status
 from verifications.sync import apply_decision, resync_session, sync_sessions
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

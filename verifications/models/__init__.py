@@ -1,6 +1,7 @@
 """Verification data synced from Didit, and the record of each sync run."""
 
 from .audit import AuditAction, AuditEntry
+from .evidence import Evidence, EvidencePack, EvidencePackStatus, EvidenceStatus, evidence_name
 from .form_token import UsedFormToken
 from .results import (
     UNREVIEWED,
@@ -31,6 +32,10 @@ __all__ = [
     "AmlScreening",
     "ApiShape",
     "Disposition",
+    "Evidence",
+    "EvidencePack",
+    "EvidencePackStatus",
+    "EvidenceStatus",
     "DocumentData",
     "FaceCheck",
     "IpAnalysis",
@@ -46,4 +51,5 @@ __all__ = [
     "VerificationSession",
     "WebhookDelivery",
     "WebhookOutcome",
+    "evidence_name",
 ]

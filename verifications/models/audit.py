@@ -23,6 +23,10 @@ class AuditAction(models.TextChoices):
     CSV_EXPORT = "csv_export", "Exported the queue as CSV"
     PII_VIEW = "pii_view", "Viewed personal data"
     RESYNC = "resync", "Re-synced from Didit"
+    EVIDENCE_VIEW = "evidence_view", "Viewed an archived evidence file"
+    EVIDENCE_PACK = "evidence_pack", "Requested or downloaded an evidence pack"
+    RETENTION_PURGE = "retention_purge", "Purged personal data under the retention period"
+    DELETED_AT_DIDIT = "deleted_at_didit", "Found deleted at Didit"
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -93,6 +93,12 @@ class VerificationSession(models.Model):
     aml_score = models.FloatField(null=True, blank=True)
     aml_total_hits = models.PositiveIntegerField(null=True, blank=True)
 
+    # Retention (verifications/retention.py): when our retention period purged the personal
+    # data and evidence (the row stays as a tombstone), and when a full sync found that
+    # Didit no longer has the session (our copy and archive are kept under our own rules).
+    purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at_didit = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [

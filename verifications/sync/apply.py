@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -24,6 +24,7 @@ from verifications.models import (
     SessionWarning,
     VerificationSession,
 )
+from verifications.signals import decision_stored
 
 from .coerce import as_datetime
 from .parse import DecisionError, ParsedDecision, list_fingerprint, parse_decision
@@ -128,6 +129,8 @@ def _apply(
             .filter(session_id=parsed.session_id)
             .first()
         )
+        if session is not None and session.purged_at is not None:
+            return UNCHANGED  # Purged under our retention period: never filled in again.
         stored_at = session.decision_requested_at if session is not None else None
         if stored_at is not None and answered_at < stored_at:
             return UNCHANGED  # Ours is newer than this copy.
@@ -185,6 +188,10 @@ def _write(
         _sync_hits(session, parsed.hits)
         _sync_warnings(session, parsed.warnings)
         _sync_reviews(session, parsed.reviews)
+
+    # The archive copies the decision's media in the background, once this is committed.
+    stored = partial(decision_stored.send, sender=VerificationSession, session_pk=session.pk)
+    transaction.on_commit(stored)
 
     if session.user is not None:
         session.user.recompute()

@@ -22,6 +22,7 @@ from verifications.models import SyncRun, SyncRunMode, SyncRunStatus, Verificati
 
 from .apply import CREATED, UNCHANGED, UPDATED, apply_decision
 from .coerce import as_date, as_str
+from .deleted import mark_deleted_at_didit
 from .parse import DecisionError, list_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -90,8 +91,12 @@ def sync_sessions(
             runner.process(session_id, row=None)
         else:
             runner.total = _count(client, filters)
+            listed: set[str] = set()
             for batch in _batches(client.iter_sessions(**filters), BATCH_SIZE):
                 runner.process_batch(batch)
+                listed.update(as_str(row.get("session_id")) for row in batch)
+            if full and not filters:  # A complete listing: what it lacks, Didit may have deleted.
+                mark_deleted_at_didit(client, listed, listed_since=run.started_at, stdout=stdout)
     except SyncLockLost:
         runner.abort("the lock was taken over by another run")
     except (DiditError, DecisionError) as exc:

@@ -202,16 +202,23 @@ def feature_level(status: object) -> str:
     )
 
 
-@register.simple_tag
-def decision_rows(rows: list) -> SafeString:
+@register.simple_tag(takes_context=True)
+def decision_rows(context, rows: list) -> SafeString:
     """Key/value rows of one part of a decision (``casefile.Row``), nested groups included.
     Rendered in Python: a decision has hundreds of leaves, and an include per value was
-    most of the page's time."""
+    most of the page's time. Images and videos come from the evidence archive when archived
+    (``evidence_url``), else from Didit's URL."""
+    session = context.get("session")
+    return _rows_html(rows, lambda url: _media_url(session, url))
+
+
+def _rows_html(rows: list, media) -> SafeString:
     if not rows:
         return SafeString(
             '<dl class="details details--rows"><dt class="muted">No data</dt><dd></dd></dl>'
         )
-    items = format_html_join("", "<dt>{}</dt><dd{}>{}{}</dd>", (_row_parts(row) for row in rows))
+    parts = (_row_parts(row, media) for row in rows)
+    items = format_html_join("", "<dt>{}</dt><dd{}>{}{}</dd>", parts)
     return format_html('<dl class="details details--rows">{}</dl>', items)
 
 
@@ -224,22 +231,22 @@ HIGHLIGHTS = {
 }
 
 
-def _row_parts(row) -> tuple:
+def _row_parts(row, media) -> tuple:
     attrs, note = HIGHLIGHTS.get(row.highlight, ("", ""))
     if row.kind == "group":
-        value = decision_rows(row.children)
+        value = _rows_html(row.children, media)
     elif row.kind == "list":
         value = (
-            format_html_join(", ", "{}", ((_value(item),) for item in row.value))
+            format_html_join(", ", "{}", ((_value(item, media),) for item in row.value))
             if row.value
             else SafeString('<span class="muted">none</span>')
         )
     else:
-        value = _value(row)
+        value = _value(row, media)
     return row.label, SafeString(attrs), value, SafeString(note)
 
 
-def _value(row) -> SafeString:
+def _value(row, media) -> SafeString:
     kind, value = row.kind, row.value
     if kind == "empty":
         return SafeString('<span class="muted">–</span>')
@@ -248,7 +255,7 @@ def _value(row) -> SafeString:
     if kind == "time":
         return moment(value)
     if kind in ("image", "video", "url"):
-        href = web_url(value)
+        href = media(value) if kind in ("image", "video") else web_url(value)
         if kind == "image":
             return format_html(
                 '<a href="{}" target="_blank" rel="noopener noreferrer">'
@@ -265,3 +272,42 @@ def _value(row) -> SafeString:
         url = reverse("verifications:session-detail", args=[value])
         return format_html('<a href="{}">compared with session {}</a>', url, value)
     return format_html("{}", value)
+
+
+def _media_url(session, url: object) -> str:
+    """Our archived copy's URL, else Didit's (if a web URL), else ""."""
+    from ..evidence import archived_sha256
+
+    digest = archived_sha256(session, url)
+    if digest is None:
+        return url if is_web_url(url) else ""
+    return reverse("evidence-file", args=[digest])
+
+
+@register.simple_tag(takes_context=True)
+def evidence_url(context, url: object) -> str:
+    """Where a page (or PDF) shows a Didit media file: our archived copy when there is one
+    (``/evidence/<sha256>/``, or the PDF fetcher's internal URL in a report), else Didit's
+    URL if it is a web URL, else "". Use ``{% evidence_url url as src %}``. The session in
+    the context (``session``) lets every image of a page share one query."""
+    from ..evidence import archived_sha256
+    from ..pdf import EVIDENCE_BASE
+
+    digest = archived_sha256(context.get("session"), url)
+    if digest is None:
+        return url if is_web_url(url) else ""
+    if context.get("static_base"):  # Rendering a PDF: the restricted fetcher reads it.
+        return f"{EVIDENCE_BASE}{digest}/"
+    return reverse("evidence-file", args=[digest])
+
+
+@register.simple_tag(takes_context=True)
+def evidence_progress(context, session=None) -> str:
+    """ "3 of 5 files archived" for the session (or the context's ``session``); "" if none."""
+    from ..evidence import archive_progress
+
+    session = session or context.get("session")
+    if session is None:
+        return ""
+    progress = archive_progress(session)
+    return str(progress) if progress.total else ""

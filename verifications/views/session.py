@@ -12,20 +12,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import audit, casefile
+from ..decisions import (
+    Decision,
+    SavedAtDiditOnly,
+    StaleDecision,
+    check_page_state,
+    decide_session,
+    page_state,
+)
 from ..didit.errors import DiditError
 from ..forms import StatusForm
 from ..models import AuditAction, ReviewSource, SessionStatus, VerificationSession
 from ..services import (
-    Decision,
     FormTokenError,
-    SavedAtDiditOnly,
-    StaleDecision,
-    check_page_state,
     consume_form_token,
-    decide_session,
     didit_error_message,
     issue_form_token,
-    page_state,
     read_form_token,
     refresh_expiring_media,
 )
