@@ -13,19 +13,23 @@ BENCHMARKS = {
     "pages": ("benchmarks.pages_bench", "session page and PDF reports at two sizes"),
     "archive": ("benchmarks.archive_bench", "evidence archive throughput, webhook answer time"),
 }
+# Not part of `all`: it needs PostgreSQL and minutes of wall time.
+SEPARATE = {
+    "load": ("benchmarks.load_bench", "30 reviewers + webhooks + sync against ./dev serve"),
+}
 
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "all":
         return run_all(argv[1:])
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in BENCHMARKS:
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in {**BENCHMARKS, **SEPARATE}:
         print("usage: python -m benchmarks <name> [options]   (<name> --help for options)")
-        for name, (_, what) in BENCHMARKS.items():
+        for name, (_, what) in {**BENCHMARKS, **SEPARATE}.items():
             print(f"  {name:8} {what}")
         print(f"  {'all':8} every benchmark above, on SQLite, then on PostgreSQL if DATABASE_URL")
         print(f"  {'':8} points at a PostgreSQL server")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
-    module = importlib.import_module(BENCHMARKS[argv[0]][0])
+    module = importlib.import_module({**BENCHMARKS, **SEPARATE}[argv[0]][0])
     return module.main(argv[1:])
 
 

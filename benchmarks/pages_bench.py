@@ -1,9 +1,10 @@
 """Session page and PDF reports, each at two sizes so the growth shows.
 
-On a seeded database: the session page (``/sessions/<id>/``) of a session with few AML hits
-and reviews against one with 50 hits and 20 reviews (median, p95, SQL queries: the count
-must not grow); our compliance PDF for those two sessions; the user report for a user with
-5 and with 20 sessions (median seconds per report). Target: a session report under 1 s.
+On a seeded database: the session page (``/sessions/<id>/``) of a session with few AML hits,
+reviews and linked people against one with 50 hits, 20 reviews and 200 sessions of others
+sharing its IP (median, p95, SQL queries: the count must not grow); our compliance PDF for
+those two sessions; the user report for a user with 5 and with 20 sessions (median seconds
+per report). Target: a session report under 1 s.
 """
 
 from __future__ import annotations
@@ -65,10 +66,29 @@ def session_with(hits: int, reviews: int, *, skip: int):
         )
         for i in range(reviews)
     )
+    _link(session, others=reviews * 10)
     VerificationSession.objects.filter(pk=session.pk).update(aml_total_hits=hits)
     session.aml.total_hits = hits
     session.aml.save(update_fields=["total_hits"])
     return session
+
+
+def _link(session, *, others: int) -> None:
+    """Give ``others`` sessions of other people this session's IP address: the linked
+    identities panel then lists them (its query count must not grow)."""
+    from verifications.models import SessionIdentifier, VerificationSession
+
+    value = f"198.51.100.{others % 250}"
+    pks = (
+        VerificationSession.objects.exclude(user=session.user_id)
+        .order_by("-created_at")
+        .values_list("pk", flat=True)[:others]
+    )
+    SessionIdentifier.objects.bulk_create(
+        [SessionIdentifier(session_id=pk, kind="ip_address", value=value) for pk in pks]
+        + [SessionIdentifier(session=session, kind="ip_address", value=value)],
+        ignore_conflicts=True,
+    )
 
 
 def user_with(sessions: int, *, skip: int):

@@ -1,9 +1,12 @@
 """Queue benchmark: the console's ``/sessions/`` against Django admin's changelist.
 
 Same rows, same requests through Django's test client as a superuser: the first page, a
-status filter, a name search and a deep page, each at two database sizes (seeded with
-``seed_sessions``). Prints the median and p95 per request, the SQL queries per request, the
-admin/queue ratio and the growth between sizes. Targets (PostgreSQL, largest size): queue
+status filter (In Review: oldest first), a name search and a deep page, each at two database
+sizes (seeded with ``seed_sessions``); then the review workflow's views, which the admin
+does not have (shown against its nearest page, not a target): "mine", "unclaimed In
+Review", and a name search typed without its accents and in lower case. Prints the median
+and p95 per request, the SQL queries per request, the admin/queue ratio and the growth
+between sizes. Targets (PostgreSQL, largest size): queue
 median < 50 ms, at least 3x faster than the admin (the search excepted: the admin runs the
 queue's own indexed search; and the session page, not a list), the same query count at every
 size. At 1M (issue 17): queue p95 < 50 ms, search p95 < 100 ms, session page p95 < 100 ms,
@@ -13,6 +16,7 @@ admin changelist < 1 s.
 from __future__ import annotations
 
 import argparse
+from urllib.parse import quote
 
 from .harness import (
     get_ok,
@@ -30,7 +34,7 @@ ADMIN = "/admin/verifications/verificationsession/"
 QUEUE = "/sessions/"
 TARGET_MEDIAN = 0.050
 # Issue 17, on PostgreSQL at any size: p95 per request, and the admin changelist's median.
-TARGET_P95 = {"search": 0.100, "session page": 0.100}
+TARGET_P95 = {"search": 0.100, "accents off": 0.100, "session page": 0.100}
 TARGET_ADMIN = 1.0
 TARGET_RATIO = 3.0
 
@@ -38,6 +42,7 @@ TARGET_RATIO = 3.0
 def cases(sessions: int) -> list[tuple[str, str, str]]:
     """(name, queue URL, admin URL) for the same rows."""
     from verifications.models import VerificationSession
+    from verifications.search import normalise
 
     names = (
         VerificationSession.objects.exclude(full_name="")
@@ -53,19 +58,59 @@ def cases(sessions: int) -> list[tuple[str, str, str]]:
 
     hits = AmlHit.objects.order_by("id").values_list("session__session_id", "session_id")
     session_id, pk = hits[AmlHit.objects.count() // 3]
+    accented = next((n.split()[-1] for n in names if normalise(n) != n.lower()), surname)
+    plain = quote(normalise(accented))
     return [
         ("first page", QUEUE, ADMIN),
         ("status filter", f"{QUEUE}?status=In+Review", f"{ADMIN}?status__exact=In+Review"),
         (f"search {surname!r}", f"{QUEUE}?q={surname}", f"{ADMIN}?q={surname}"),
         (f"page {deep}", f"{QUEUE}?page={deep}", f"{ADMIN}?p={deep}"),
         ("session page", f"{QUEUE}{session_id}/", f"{ADMIN}{pk}/change/"),
+        ("mine", f"{QUEUE}?claim=mine", ADMIN),
+        (
+            "unclaimed In Review",
+            f"{QUEUE}?status=In+Review&claim=unclaimed",
+            f"{ADMIN}?status__exact=In+Review",
+        ),
+        (f"accents off {normalise(accented)!r}", f"{QUEUE}?q={plain}", f"{ADMIN}?q={plain}"),
     ]
+
+
+WORKFLOW_CASES = ("mine", "unclaimed", "accents off")
+# Claims held: a reviewer's own handful, and the rest of a busy team's.
+OWN_CLAIMS, OTHER_CLAIMS = 20, 300
+
+
+def seed_claims() -> None:
+    """Live claims on In Review sessions, oldest first: the bench user's and a colleague's."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from verifications.models import SessionClaim, VerificationSession
+
+    users = get_user_model().objects
+    bench = users.filter(username="bench").first() or users.create_superuser("bench", "", None)
+    colleague = users.get_or_create(username="colleague")[0]
+    ids = VerificationSession.objects.filter(status="In Review").order_by("created_at", "id")
+    ids = list(ids.values_list("id", flat=True)[: OWN_CLAIMS + OTHER_CLAIMS])
+    now = timezone.now()
+    SessionClaim.objects.all().delete()
+    SessionClaim.objects.bulk_create(
+        SessionClaim(
+            session_id=pk,
+            owner=bench if index < OWN_CLAIMS else colleague,
+            claimed_at=now,
+            active_at=now,
+        )
+        for index, pk in enumerate(ids)
+    )
 
 
 def run(sizes: tuple[int, ...], repeat: int) -> dict[int, list[dict]]:
     results = {}
     for size in sizes:
         seed(size)
+        seed_claims()
         client = superuser_client()
         results[size] = []
         for name, queue_url, admin_url in cases(size):
@@ -116,12 +161,14 @@ def report(results: dict[int, list[dict]], *, vendor: str) -> bool:
         )
         fast = fast or not pg
         ratio = after["admin"]["median"] / after["queue"]["median"]
-        # The admin's session search is the queue's own (same indexes), and its change page
-        # is not a list: their ratios are shown, not targets; the pages still have to be fast.
-        ratio_ok = ratio >= TARGET_RATIO or not pg or bool(kind)
+        # The admin's session search is the queue's own (same indexes), its change page is not
+        # a list, and the review workflow's views have no admin equivalent: their ratios are
+        # shown, not targets; the pages themselves still have to be fast.
+        workflow = after["case"].startswith(WORKFLOW_CASES)
+        ratio_ok = ratio >= TARGET_RATIO or not pg or bool(kind) or workflow
         admin_ok = after["admin"]["median"] < TARGET_ADMIN or not pg or kind == "session page"
         ok &= same_queries and bool(fast) and ratio_ok and admin_ok
-        target = "not a target" if kind else f"target >= {TARGET_RATIO:.0f}x"
+        target = "not a target" if kind or workflow else f"target >= {TARGET_RATIO:.0f}x"
         print(
             f"  {after['case']:24} queue time x{growth:.2f}, queries "
             f"{before['queue']['queries']} -> {after['queue']['queries']} "

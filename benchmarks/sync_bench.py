@@ -95,6 +95,7 @@ def wipe() -> None:
     from verifications import models as m
 
     for model in (
+        m.SessionIdentifier,
         m.Evidence,
         m.AmlHit,
         m.SessionWarning,

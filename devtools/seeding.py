@@ -32,10 +32,12 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from users.history import HISTORY_COLUMNS, history_flags
 from users.models import DiditUser, summarise_sessions
 from verifications.didit.sandbox.offline import DecisionSource
 from verifications.models import (
     AmlHit,
+    DocumentData,
     Review,
     SessionWarning,
     SyncRun,
@@ -178,15 +180,27 @@ def _insert_sessions(batch: list[ParsedDecision], result: SeedResult) -> None:
     result.reviews += written["Review"]
 
 
+def _summary(rows: list[tuple]) -> dict:
+    """What ``DiditUser.recompute`` stores: the summary and the history flags."""
+    return {**summarise_sessions(row[:4] for row in rows), **history_flags(rows)}
+
+
 def _insert_users(vendors: list[str]) -> int:
     """Create these users, summarised from their seeded sessions, and link the sessions."""
     rows = (
         VerificationSession.objects.filter(vendor_data__in=vendors)
         .order_by("vendor_data", "created_at", "id")
-        .values_list("vendor_data", "created_at", "status", "feature_statuses", "full_name")
+        .values_list(
+            "vendor_data",
+            "created_at",
+            "status",
+            "feature_statuses",
+            "full_name",
+            *HISTORY_COLUMNS,
+        )
     )
     users = [
-        DiditUser(vendor_data=vendor_data, **summarise_sessions(row[1:] for row in group))
+        DiditUser(vendor_data=vendor_data, **_summary([row[1:] for row in group]))
         for vendor_data, group in groupby(rows, key=lambda row: row[0])
     ]
     DiditUser.objects.bulk_create(users, batch_size=BATCH_SIZE)
@@ -244,13 +258,13 @@ def _copy_sessions(
         session = session_row(parsed, synced_at=now, user_id=None)
         session.pk = pk
         session.created_at = session.created_at or now
+        session.normalise_search_fields()  # What bulk_create and save() derive (search_name).
+        own = session_children(session, parsed)
         if session.vendor_data:
             session.user_id = user_ids[session.vendor_data]
-            folded[session.vendor_data].append(
-                (session.created_at, session.status, session.feature_statuses, session.full_name)
-            )
+            folded[session.vendor_data].append(_summary_row(session, own.get(DocumentData)))
         sessions.append(session)
-        for model, objects in session_children(session, parsed).items():
+        for model, objects in own.items():
             children.setdefault(model, []).extend(objects)
     _copy(cursor, VerificationSession, sessions, with_pk=True)
     for model, objects in children.items():
@@ -261,10 +275,35 @@ def _copy_sessions(
     result.reviews += len(children.get(Review, ()))
 
 
+def _summary_row(session: VerificationSession, documents: list | None) -> tuple:
+    """The row ``_insert_users`` reads back for this session: ``(created_at, status,
+    feature_statuses, full_name, *HISTORY_COLUMNS)``, as the database returns them."""
+    document = documents[0] if documents else None
+
+    def stored(name: str):
+        if document is None:
+            return None
+        return DocumentData._meta.get_field(name).to_python(getattr(document, name))
+
+    history = {
+        column: stored(column.removeprefix("document__"))
+        if column.startswith("document__")
+        else getattr(session, column)
+        for column in HISTORY_COLUMNS
+    }
+    return (
+        session.created_at,
+        session.status,
+        session.feature_statuses,
+        session.full_name,
+        *(history[column] for column in HISTORY_COLUMNS),
+    )
+
+
 def _copy_user_summaries(cursor, folded: dict[str, list[tuple]], user_ids: dict) -> int:
     """Summarise each user from its sessions (oldest first, as ``_insert_users`` reads them)
     into a temporary table, then set them on the placeholders with one ``UPDATE``."""
-    names = list(summarise_sessions([]))
+    names = list(_summary([]))
     fields = [DiditUser._meta.get_field(name) for name in names]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = _table(DiditUser)
@@ -276,7 +315,7 @@ def _copy_user_summaries(cursor, folded: dict[str, list[tuple]], user_ids: dict)
     with cursor.copy(f"COPY seeded_user (id, {columns}) FROM STDIN") as copy:
         for vendor, rows in folded.items():
             # Stable: sessions were generated oldest first, so equal times stay in id order.
-            summary = summarise_sessions(sorted(rows, key=lambda row: row[0]))
+            summary = _summary(sorted(rows, key=lambda row: row[0]))
             values = [field.get_db_prep_save(summary[field.name], connection) for field in fields]
             copy.write_row([user_ids[vendor], *values])
     assignments = ", ".join(f"{column} = seeded.{column}" for column in columns.split(", "))

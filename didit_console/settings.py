@@ -104,6 +104,15 @@ DIDIT_RATE_LIMITS = env.str(
 # Days an AML false-positive whitelist entry applies before it must be reviewed again.
 AML_WHITELIST_DAYS = env.int("AML_WHITELIST_DAYS", default=365)
 
+# Where Didit sends the person back / notifies when a re-verification started here ends
+# ("callback" of create-session); empty: Didit's workflow default.
+DIDIT_CALLBACK_URL = env.str("DIDIT_CALLBACK_URL", default="")
+# History flags on the user page and in the queue: this many sessions within this many days
+# is "many sessions in a short time"; an approval older than the interval is "re-KYC due".
+DIDIT_HISTORY_BURST_SESSIONS = env.int("DIDIT_HISTORY_BURST_SESSIONS", default=3)
+DIDIT_HISTORY_BURST_DAYS = env.int("DIDIT_HISTORY_BURST_DAYS", default=30)
+DIDIT_REKYC_INTERVAL_DAYS = env.int("DIDIT_REKYC_INTERVAL_DAYS", default=365)
+
 # --- Applications -----------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -117,6 +126,10 @@ INSTALLED_APPS = [
     "csp",
     # Login throttling: failed logins are counted per username and IP, then locked out.
     "axes",
+    # Two-factor sign-in: TOTP apps and single-use recovery codes (see "Two-factor sign-in").
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_tasks",
     "django_tasks_db",
     "verifications",
@@ -127,6 +140,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with hashed names, compressed, far-future cache headers (before sessions).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # A NUL byte in a URL would reach PostgreSQL as an error (a 500): refuse it first.
@@ -135,6 +150,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every view requires login unless marked @login_not_required (login page, webhooks).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # request.user.is_verified(): signed in with a second factor in this session ...
+    "django_otp.middleware.OTPMiddleware",
+    # ... which every page but the second-factor step requires when REQUIRE_2FA is on.
+    "users.middleware.RequireTwoFactorMiddleware",
+    # Personal data: no caching anywhere on the way; refused attempts on it audited.
+    "verifications.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -190,10 +211,36 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_SAVE_EVERY_REQUEST = True
 
+# --- Two-factor sign-in -----------------------------------------------------------------------
+# Staff sign in with a password and then a code from an authenticator app (TOTP) or a
+# single-use recovery code, for the console and the admin alike; enrolment happens on the first
+# login. On by default whenever DEBUG is off; the demo and the tests turn it off.
+REQUIRE_2FA = env.bool("REQUIRE_2FA", default=not DEBUG)
+# The issuer name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Didit Console")
+# Recovery codes issued at enrolment (each works once).
+TWO_FACTOR_RECOVERY_CODES = 10
+# With a second factor, a right password alone must not wipe the failed-attempt count (wrong
+# codes count too): users/two_factor.py resets it once both steps have passed.
+AXES_RESET_ON_SUCCESS = not REQUIRE_2FA
+
 # --- Console ----------------------------------------------------------------------------------
 # Seconds the queue's per-status counts of the whole table are reused: counting 100k+ rows on
 # every page view is the queue's costliest query. Filtered counts are always exact. 0: never.
 QUEUE_COUNTS_CACHE_SECONDS = env.int("QUEUE_COUNTS_CACHE_SECONDS", default=30)
+# A reviewer's claim on a session lapses after this many minutes without activity.
+CLAIM_TTL_MINUTES = env.int("CLAIM_TTL_MINUTES", default=30)
+# Hours an In Review session may wait; the queue colours sessions near it and counts breaches.
+REVIEW_SLA_HOURS = env.float("REVIEW_SLA_HOURS", default=24)
+# Four-eyes: decisions that a second, different reviewer must confirm before Didit is told.
+# approve_confirmed_match: approving with a Confirmed Match (or true-match) AML hit;
+# approve_pep: approving with a PEP hit; approve_declined: approving what Didit declined;
+# aml_score: any decision on a session whose AML score is at least FOUR_EYES_AML_SCORE.
+FOUR_EYES_RULES = env.list(
+    "FOUR_EYES_RULES",
+    default=["approve_confirmed_match", "approve_pep", "approve_declined", "aml_score"],
+)
+FOUR_EYES_AML_SCORE = env.float("FOUR_EYES_AML_SCORE", default=80)
 
 # --- Evidence archive and retention -----------------------------------------------------------
 # Uploaded and archived files live under MEDIA_ROOT (never served as public static files).
@@ -233,6 +280,38 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Production serving -----------------------------------------------------------------------
+# WhiteNoise serves collectstatic's output: compressed (gzip, brotli) copies, content-hashed
+# names, and a far-future immutable Cache-Control on hashed files. The manifest storage needs
+# `collectstatic` first; tests and `runserver` use the plain storage (STATICFILES_BACKEND).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "STATICFILES_BACKEND",
+            default="django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+# PostgreSQL: a connection pool per process (Django 5.2's psycopg pool) instead of one
+# connection per request, sized in connections: "4" or "2,8" (min,max). Empty: no pool.
+DATABASE_POOL = env.str("DATABASE_POOL", default="")
+if DATABASE_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    pool_min, _, pool_max = DATABASE_POOL.partition(",")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(pool_min),
+        "max_size": int(pool_max or pool_min),
+        "timeout": 10,
+    }
+    # A pool and persistent connections are two answers to the same question: pick one.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Addresses of reverse proxies in front of gunicorn (e.g. 127.0.0.1 for nginx on the same
+# host): for requests from them, the audit log and login throttling take the client address
+# from the last X-Forwarded-For entry (the one the proxy appended). Empty: REMOTE_ADDR only.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from users.two_factor_views import two_factor_setup, two_factor_verify
 from verifications.views.webhooks import didit_webhook
 
 urlpatterns = [
@@ -19,6 +20,9 @@ urlpatterns = [
         name="home",
     ),
     path("admin/", admin.site.urls),
+    # The second step of signing in (REQUIRE_2FA), before Django's login/logout/password URLs.
+    path("accounts/2fa/", two_factor_verify, name="two-factor"),
+    path("accounts/2fa/setup/", two_factor_setup, name="two-factor-setup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("sessions/", include("verifications.urls")),
     path("users/", include("users.urls")),

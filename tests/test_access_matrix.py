@@ -55,8 +55,14 @@ def everyone(outcomes: dict[str, str]) -> dict[str, dict[str, str]]:
 CONSOLE_READ = rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ)
 # Console writes: reviewers and admins (who hold every permission); never viewers.
 CONSOLE_WRITE = rule(outsider=REFUSED_WRITE, viewer=REFUSED_WRITE, reviewer=WRITE, admin=WRITE)
+_REFUSED_FORM = {"GET": FORBIDDEN, "POST": FORBIDDEN}
+_FORM = {"GET": PAGE, "POST": OK}
+CONSOLE_FORM = rule(outsider=_REFUSED_FORM, viewer=_REFUSED_FORM, reviewer=_FORM, admin=_FORM)
 LOGGED_IN_READ = rule(outsider=READ, viewer=READ, reviewer=READ, admin=READ)
 ACCOUNT_FORM = {"GET": PAGE, "POST": PAGE}  # an empty POST shows the form's errors
+LOGGED_IN_OWN = rule(
+    **dict.fromkeys(("outsider", "viewer", "reviewer", "admin"), {"GET": OK, "POST": OK})
+)
 # The admin site: only the admin persona; everyone else is sent to the admin's login page.
 ADMIN_ONLY = {
     "anonymous": {"GET": ANY_LOGIN, "POST": ANY_LOGIN},
@@ -92,6 +98,9 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     "password_reset_done": everyone(READ),
     "password_reset_confirm": everyone({"GET": PAGE, "POST": OK}),
     "password_reset_complete": everyone(READ),
+    # The second sign-in step and its enrolment (REQUIRE_2FA): one's own devices only.
+    "two-factor": LOGGED_IN_OWN,
+    "two-factor-setup": LOGGED_IN_OWN,
     # The console.
     "verifications:session-list": CONSOLE_READ,
     "verifications:session-export": CONSOLE_READ,
@@ -108,9 +117,23 @@ RULES: dict[str, dict[str, dict[str, str]]] = {
     ),
     "verifications:aml-hits-disposition": CONSOLE_WRITE,
     "verifications:aml-hit-disposition": CONSOLE_WRITE,
+    # The review workflow: "next" claims (a write) through a GET, by contract.
+    "verifications:session-next": rule(
+        outsider=REFUSED_READ,
+        viewer=REFUSED_READ,
+        reviewer={"GET": OK, "POST": NOT_ALLOWED},
+        admin={"GET": OK, "POST": NOT_ALLOWED},
+    ),
+    "verifications:my-work": CONSOLE_READ,
+    "verifications:session-claim": CONSOLE_WRITE,
+    "verifications:session-release": CONSOLE_WRITE,
+    "verifications:session-second-review": CONSOLE_WRITE,
     "users:user-detail": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-report": rule(outsider=REFUSED_READ, viewer=READ, reviewer=READ, admin=READ),
     "users:user-reverify": CONSOLE_WRITE,
+    # Reusable KYC (issue 15): a form page and its POST, for reviewers and admins only.
+    "verifications:session-share": CONSOLE_FORM,
+    "verifications:session-import": CONSOLE_FORM,
     # The evidence archive: files to those who may see sessions (an unknown hash is a 404);
     # packs built by reviewers and admins, each pack's page and ZIP for whoever asked for it
     # (an unknown pack is a 404 to everyone).
@@ -143,6 +166,8 @@ ADMIN_PUBLIC = {
 }
 # Views any logged-in role may POST to: they change only the user's own account.
 OWN_ACCOUNT = {
+    "two-factor",
+    "two-factor-setup",
     "login",
     "logout",
     "password_change",

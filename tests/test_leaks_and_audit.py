@@ -250,7 +250,13 @@ WRITE_PATHS = {
     ),
     AuditAction.REVERIFICATION: lambda client, world: client.post(
         f"/users/{world.vendor_data}/reverify/",
-        {"workflow_id": "11111111-2222-3333-4444-555555555555", "features": "OCR + FACE"},
+        {
+            "workflow_id": "11111111-2222-3333-4444-555555555555",
+            "features": "OCR + FACE",
+            "form_token": client.get(f"/users/{world.vendor_data}/")
+            .context["form"]
+            .initial["form_token"],
+        },
     ),
     AuditAction.DIDIT_PDF: lambda client, world: client.get(f"/sessions/{world.session_id}/pdf/"),
     AuditAction.REPORT_PDF: lambda client, world: client.get(

@@ -62,7 +62,9 @@ def test_deploy_check_is_clean_with_production_environment():
 
 @pytest.mark.slow
 def test_app_refuses_to_start_without_secret_key_when_not_in_debug():
-    env = {name: value for name, value in PRODUCTION_ENV.items() if name != "SECRET_KEY"}
+    # Empty rather than absent: a SECRET_KEY in a local .env (./dev serve writes one) must not
+    # stand in for it; the environment wins over .env.
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
 
     result = manage("check", **env)
 

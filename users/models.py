@@ -29,6 +29,20 @@ class DiditUser(models.Model):
     last_session_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Didit's own User entity (GET /v3/users/), kept by sync_didit: its status is Didit's
+    # verdict on the person (ACTIVE / FLAGGED / BLOCKED, as spelled), the record as sent.
+    didit_status = models.CharField(max_length=32, blank=True)
+    didit_record = models.JSONField(default=dict, blank=True)
+    didit_synced_at = models.DateTimeField(null=True, blank=True)
+
+    # History flags, recomputed with the summary (users/history.py); the queue filters on them.
+    flag_repeat_declines = models.BooleanField(default=False)
+    flag_session_burst = models.BooleanField(default=False)
+    flag_document_changed = models.BooleanField(default=False)
+    flag_identity_changed = models.BooleanField(default=False)
+    # The latest approval: "re-KYC due" is a comparison with now, so it is not stored as a flag.
+    last_approved_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = "Didit user"
         verbose_name_plural = "Didit users"
@@ -46,12 +60,15 @@ class DiditUser(models.Model):
 
     def recompute(self) -> None:
         """Refresh the summary from this user's sessions: one query to read, one to write."""
-        rows = (
-            self.sessions.order_by("created_at", "id")
-            .values_list("created_at", "status", "feature_statuses", "full_name")
-            .iterator()
+        from .history import HISTORY_COLUMNS, history_flags
+
+        rows = list(
+            self.sessions.order_by("created_at", "id").values_list(
+                "created_at", "status", "feature_statuses", "full_name", *HISTORY_COLUMNS
+            )
         )
-        summary = summarise_sessions(rows)
+        summary = summarise_sessions(row[:4] for row in rows)
+        summary.update(history_flags(rows))
         for name, value in summary.items():
             setattr(self, name, value)
         self.save(update_fields=[*summary, "updated_at"])

@@ -15,6 +15,8 @@ from django.contrib import admin, messages
 from django.db import connections
 from django.http import HttpRequest
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.text import get_valid_filename
 
 from .audit import record
@@ -59,6 +61,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def personal_data_of(self, obj) -> tuple[str, str] | None:
+        """``(object_type, object_id)`` of the person data shown for ``obj``; None: none."""
+        return None
+
+    def render_change_form(self, request: HttpRequest, context, *args, obj=None, **kwargs):
+        # Opening personal data in the admin is audited like the console's pages.
+        target = self.personal_data_of(obj) if obj is not None else None
+        if target is not None:
+            record(
+                request,
+                action=AuditAction.PII_VIEW,
+                object_type=target[0],
+                object_id=target[1],
+                detail={"via": "admin", "model": self.opts.model_name},
+            )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
 
 class ReadOnlyTabularInline(admin.TabularInline):
@@ -186,6 +205,14 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
         ReviewInline,
     )
     actions = ("resync_selected", "download_didit_pdf", "build_evidence_pack")
+    readonly_fields = ("person_page",)
+
+    @admin.display(description="Person (console page)")
+    def person_page(self, obj: VerificationSession) -> str:
+        if not obj.vendor_data:
+            return "—"
+        url = reverse("users:user-detail", args=[obj.vendor_data])
+        return format_html('<a href="{}">{}</a>', url, obj.vendor_data)
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         # The queue's search: each term served by an index on SQLite and PostgreSQL. Django's
@@ -194,6 +221,9 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
         if not term:
             return queryset, False
         return queryset.filter(session_search(term, connections[queryset.db].vendor)), False
+
+    def personal_data_of(self, obj) -> tuple[str, str]:
+        return "session", obj.session_id
 
     def get_queryset(self, request: HttpRequest):
         # The decision JSON is most of a row and the list never shows it: parsing 50 of them
@@ -270,6 +300,9 @@ class VerificationSessionAdmin(ReadOnlyAdmin):
 class SessionPartAdmin(ReadOnlyAdmin):
     list_select_related = ("session",)
     raw_id_fields = ("session",)
+
+    def personal_data_of(self, obj) -> tuple[str, str]:
+        return "session", obj.session.session_id
 
 
 @admin.register(DocumentData)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .models import AuditAction, AuditEntry
@@ -33,5 +35,14 @@ def record(
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR (we trust no header)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The peer address; behind a reverse proxy listed in ``TRUSTED_PROXIES``, the address that
+    proxy saw (the last entry of X-Forwarded-For, which it appends). No other header counts:
+    a client can write anything into X-Forwarded-For, only the last hop is the proxy's."""
+    peer = request.META.get("REMOTE_ADDR") or None
+    if peer is None or peer not in settings.TRUSTED_PROXIES:
+        return peer
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(forwarded))
+    except ValueError:
+        return peer

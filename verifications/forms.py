@@ -7,11 +7,15 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from users.history import FLAG_LABELS, flag_filter
+
+from . import workflow as workflow_filters
 from .models import Disposition, SessionStatus
 from .search import session_search
+from .sync.parse import MAX_VENDOR_DATA
 
 COMMENT_MAX_LENGTH = 10_000
 SEARCH_MAX_LENGTH = 200
@@ -68,11 +72,38 @@ class QueueFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": "e.g. AML:In Review"}),
     )
+    # The person's history flags (users/history.py), issue 15.
+    history = forms.ChoiceField(
+        label="Person's history",
+        choices=[("", "Any"), *FLAG_LABELS.items()],
+        required=False,
+    )
+    claim = forms.ChoiceField(
+        label="Claimed",
+        choices=[("", "Anyone's"), ("mine", "Mine"), ("unclaimed", "Unclaimed")],
+        required=False,
+    )
+    second_review = forms.ChoiceField(
+        label="Second review",
+        choices=[("", "Any"), ("pending", "Pending second review")],
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label="Sort",
+        choices=[
+            ("", "Default"),
+            ("newest", "Newest first"),
+            ("oldest", "Oldest first"),
+            ("score", "AML score"),
+        ],
+        required=False,
+    )
     page = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
     )
 
-    def __init__(self, data=None, *args, **kwargs) -> None:
+    def __init__(self, data=None, *args, user=None, **kwargs) -> None:
+        self.user = user
         if data is not None:
             # The status select's "Any" option submits an empty value: it means no filter.
             data = data.copy()
@@ -127,9 +158,30 @@ class QueueFilterForm(forms.Form):
         if data.get("feature"):
             name, status = data["feature"]
             sessions = sessions.filter(**{f"feature_statuses__{name}": status})
+        if data.get("history"):
+            sessions = sessions.filter(flag_filter(data["history"], prefix="user__"))
         if data.get("q"):
             sessions = sessions.filter(session_search(data["q"], connections[sessions.db].vendor))
+        if data.get("claim") == "mine" and self.user is not None:
+            sessions = sessions.filter(workflow_filters.claimed_by(self.user))
+        elif data.get("claim") == "unclaimed":
+            sessions = sessions.filter(workflow_filters.unclaimed())
+        if data.get("second_review") == "pending":
+            sessions = sessions.filter(workflow_filters.pending_second_review())
         return sessions
+
+    def sort_name(self) -> str:
+        """The rows' order: as asked, else oldest first for the In Review queue alone (the
+        longest waiting first), else newest first."""
+        sort = self.cleaned_data.get("sort")
+        if not sort:
+            in_review = self.cleaned_data.get("status") == [SessionStatus.IN_REVIEW]
+            sort = "oldest" if in_review else "newest"
+        return sort
+
+    def ordering(self) -> list:
+        """``order_by`` arguments for ``sort_name()``; (id) breaks ties."""
+        return ORDERINGS[self.sort_name()]
 
     def active_filters(self) -> dict[str, object]:
         """The filters in use, for the audit log of an export."""
@@ -138,6 +190,18 @@ class QueueFilterForm(forms.Form):
             for name, value in self.data.lists()
             if name in self.fields and name != "page" and any(value)
         }
+
+
+ORDERINGS = {
+    "newest": ["-created_at", "-id"],
+    "oldest": ["created_at", "id"],
+    "score": [F("aml_score").desc(nulls_last=True), "-created_at", "-id"],
+}
+SORT_LABELS = {
+    "newest": "newest first",
+    "oldest": "oldest first",
+    "score": "highest AML score first",
+}
 
 
 def _start_of(day) -> datetime:
@@ -284,3 +348,63 @@ class BulkDispositionForm(DispositionForm):
             "required": "Select at least one hit.",
             "invalid_choice": "Hit %(value)s is not a hit of this session.",
         }
+
+
+class SecondReviewForm(forms.Form):
+    """A second reviewer's verdict on a held decision: confirm (send it) or reject it."""
+
+    decision = forms.ChoiceField(choices=[("confirm", "Confirm"), ("reject", "Reject")])
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Note (required to reject)"}),
+    )
+
+    def clean_comment(self) -> str:
+        return self.cleaned_data["comment"].strip()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("decision") == "reject" and not data.get("comment"):
+            self.add_error("comment", "Say why you reject it: the comment is required.")
+        return data
+
+
+# One day by default; Didit's docs set no maximum, ours is 30 days.
+SHARE_TTL_DEFAULT = 24 * 60 * 60
+SHARE_TTL_MAX = 30 * 24 * 60 * 60
+SHARE_TOKEN_MAX_LENGTH = 8192
+
+
+class ShareForm(forms.Form):
+    """Share a finished session with a partner application (reusable KYC)."""
+
+    ttl_in_seconds = forms.IntegerField(
+        label="Valid for (seconds)",
+        min_value=60,
+        max_value=SHARE_TTL_MAX,
+        initial=SHARE_TTL_DEFAULT,
+    )
+    for_application_id = forms.CharField(
+        label="Only for application (optional)", max_length=255, required=False, strip=True
+    )
+
+
+class ImportSharedForm(forms.Form):
+    """Import a session a partner shared with us, by its share token."""
+
+    share_token = forms.CharField(
+        max_length=SHARE_TOKEN_MAX_LENGTH, strip=True, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    workflow_id = forms.CharField(label="Workflow", max_length=64, required=False, strip=True)
+    # Whole, never shortened: a cut vendor_data would name another person. Longer than our
+    # columns hold, the imported session could not be synced: refused before asking Didit.
+    vendor_data = forms.CharField(
+        label="Vendor data (our id for the person)",
+        max_length=MAX_VENDOR_DATA,
+        required=False,
+        strip=True,
+    )
+    trust_review = forms.BooleanField(
+        label="Trust the partner's review (keep its status instead of In Review)", required=False
+    )

@@ -28,7 +28,15 @@ from django.utils import timezone
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from .models import AmlHit, Evidence, EvidenceStatus, Review, VerificationSession, evidence_name
+from .models import (
+    AmlHit,
+    Evidence,
+    EvidenceStatus,
+    PendingDecision,
+    Review,
+    VerificationSession,
+    evidence_name,
+)
 
 # Templates link to static files under this origin; only the fetcher below resolves it, from
 # disk. ``.invalid`` is reserved (RFC 2606): the name can never reach the network.
@@ -182,6 +190,10 @@ def report_sessions() -> QuerySet[VerificationSession]:
         # A pending review is one Didit has not confirmed here yet: not a review of record.
         Prefetch(
             "reviews", queryset=Review.objects.filter(pending=False).select_related("staff_user")
+        ),
+        Prefetch(
+            "pending_decisions",
+            queryset=PendingDecision.objects.select_related("requested_by", "second_reviewer"),
         ),
     )
 

@@ -52,9 +52,15 @@ def acks(session: VerificationSession) -> list[str]:
 
 
 def local_state(session: VerificationSession) -> tuple:
-    # The reviewer's intent and Didit's refusal are audited; nothing else may change.
+    # The reviewer's intent and Didit's refusal are audited, as is a refused attempt
+    # (ACCESS_DENIED); nothing else may change.
     session.refresh_from_db()
-    intent = [AuditAction.PII_VIEW, AuditAction.STATUS_REQUEST, AuditAction.STATUS_REFUSED]
+    intent = [
+        AuditAction.PII_VIEW,
+        AuditAction.STATUS_REQUEST,
+        AuditAction.STATUS_REFUSED,
+        AuditAction.ACCESS_DENIED,
+    ]
     return (
         session.status,
         Review.objects.filter(session=session).count(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
 from devtools.seeding import SeedRefused, seed_sessions
@@ -30,15 +29,27 @@ pytestmark = pytest.mark.django_db
 
 CHILD_MODELS = (DocumentData, FaceCheck, AmlScreening, AmlHit, IpAnalysis, SessionWarning, Review)
 # Bookkeeping that differs between two writes of the same data.
-VOLATILE = {"id", "session", "user", "synced_at", "first_synced_at", "updated_at"}
+VOLATILE = {
+    "id",
+    "session",
+    "user",
+    "synced_at",
+    "first_synced_at",
+    "updated_at",
+    "decision_requested_at",
+}
 
 
 def snapshot() -> dict:
     """Every synced row, keyed by what identifies it across databases (not primary keys)."""
 
     def values(instance) -> dict:
-        fields = model_to_dict(instance, fields=[f.name for f in instance._meta.concrete_fields])
-        return {name: value for name, value in fields.items() if name not in VOLATILE}
+        # Every column, the non-editable derived ones (search_name) included.
+        return {
+            field.name: field.value_from_object(instance)
+            for field in instance._meta.concrete_fields
+            if field.name not in VOLATILE
+        }
 
     sessions = VerificationSession.objects.order_by("session_id")
     data = {
@@ -118,8 +129,11 @@ def test_seeding_costs_the_same_queries_per_batch_at_any_size():
     two_batches, six_batches = queries(20), queries(60)
 
     per_batch = (six_batches - two_batches) / 4
-    assert per_batch <= 16  # Savepoints, sessions, four one-to-ones, hits, warnings, reviews.
-    assert six_batches <= two_batches + 4 * 16
+    # Savepoints, sessions, four one-to-ones, hits, warnings, reviews, linked identifiers (on
+    # PostgreSQL a COPY each, plus the session ids and SET LOCAL), and the larger clearing of
+    # the earlier seeding spread over the batches.
+    assert per_batch <= 20
+    assert six_batches <= two_batches + 4 * 20
 
 
 def test_command_prints_a_summary(capsys):

@@ -159,8 +159,9 @@ def test_the_page_runs_the_same_queries_whatever_the_number_of_hits_reviews_and_
 ):
     session = session_with_hits()
     # Session, user, permissions (2), page data (1 + hits + reviews + warnings + archived
-    # evidence), the person's AML whitelist entries, audit, save.
-    with django_assert_max_num_queries(14) as before:
+    # evidence), the person's AML whitelist entries, audit, save, linked identities (2); the
+    # claim: its activity, its owner and any decision pending a second review (3).
+    with django_assert_max_num_queries(19) as before:
         viewer_client.get(url(session))
     for index in range(20):
         AmlHit.objects.create(session=session, hit_id=f"extra-{index}", caption=f"Extra {index}")

@@ -43,6 +43,12 @@ class FakeDidit:
             decision["created_at"] = f"2025-01-{n + 1:02d}T10:00:00Z"
             self.decisions[decision["session_id"]] = decision
 
+    def iter_users(self, **_):
+        return iter(())  # Didit's User records: none here (users/sync.py is tested apart).
+
+    def get_user(self, vendor_data):
+        raise DiditNotFound("no such user", status=404, operation="user")
+
     def rows(self, **filters):
         for session_id, decision in reversed(list(self.decisions.items())):
             if not isinstance(decision, dict):  # A broken decision still has a list row.

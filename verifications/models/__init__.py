@@ -3,6 +3,7 @@
 from .audit import AuditAction, AuditEntry
 from .evidence import Evidence, EvidencePack, EvidencePackStatus, EvidenceStatus, evidence_name
 from .form_token import UsedFormToken
+from .identifier import IdentifierKind, SessionIdentifier
 from .results import (
     UNREVIEWED,
     AmlHit,
@@ -21,6 +22,7 @@ from .session import ApiShape, SessionStatus, VerificationSession
 from .sync_run import SyncRun, SyncRunMode, SyncRunStatus
 from .webhook import WebhookDelivery, WebhookOutcome
 from .whitelist import AmlWhitelistEntry
+from .workflow import PendingDecision, SecondReviewState, SessionClaim
 
 __all__ = [
     "AuditAction",
@@ -38,9 +40,14 @@ __all__ = [
     "EvidenceStatus",
     "DocumentData",
     "FaceCheck",
+    "IdentifierKind",
     "IpAnalysis",
     "Review",
+    "PendingDecision",
     "ReviewSource",
+    "SessionIdentifier",
+    "SecondReviewState",
+    "SessionClaim",
     "SessionStatus",
     "SessionWarning",
     "SyncRun",

@@ -23,10 +23,19 @@ class AuditAction(models.TextChoices):
     CSV_EXPORT = "csv_export", "Exported the queue as CSV"
     PII_VIEW = "pii_view", "Viewed personal data"
     RESYNC = "resync", "Re-synced from Didit"
+    SESSION_SHARE = "session_share", "Shared a session (share token)"
+    SESSION_IMPORT = "session_import", "Imported a shared session"
+    CLAIM = "claim", "Claimed a session"
+    RELEASE = "release", "Released a session"
+    CLAIM_REASSIGN = "claim_reassign", "Reassigned a session's claim"
+    SECOND_REVIEW_REQUEST = "second_review_request", "Held a decision for second review"
+    SECOND_REVIEW_CONFIRM = "second_review_confirm", "Confirmed a decision (second review)"
+    SECOND_REVIEW_REJECT = "second_review_reject", "Rejected a decision (second review)"
     EVIDENCE_VIEW = "evidence_view", "Viewed an archived evidence file"
     EVIDENCE_PACK = "evidence_pack", "Requested or downloaded an evidence pack"
     RETENTION_PURGE = "retention_purge", "Purged personal data under the retention period"
     DELETED_AT_DIDIT = "deleted_at_didit", "Found deleted at Didit"
+    ACCESS_DENIED = "access_denied", "Was refused access to personal data"
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from ..search import normalise
+
 
 class SessionStatus(models.TextChoices):
     """Didit's session statuses, exactly as the API spells them (``Kyc Expired`` sic)."""
@@ -28,6 +30,30 @@ class ApiShape(models.TextChoices):
     V1 = "v1", "v1 (kyc, face, aml, location)"
     V2 = "v2", "v2 (one object per feature)"
     V3 = "v3", "v3 (one array per feature)"
+
+
+class SessionQuerySet(models.QuerySet):
+    """Keeps ``search_name`` in step with ``full_name`` on bulk writes too (``save()`` does
+    it for one row): the sync, the seeder and tests all write through one of these."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for session in objs:
+            session.normalise_search_fields()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if "full_name" in fields:
+            for session in objs:
+                session.normalise_search_fields()
+            fields = [*fields, "search_name"]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if isinstance(kwargs.get("full_name"), str):
+            kwargs["search_name"] = normalise(kwargs["full_name"])
+        return super().update(**kwargs)
 
 
 class VerificationSession(models.Model):
@@ -92,12 +118,17 @@ class VerificationSession(models.Model):
     issuing_state = models.CharField(max_length=8, blank=True)
     aml_score = models.FloatField(null=True, blank=True)
     aml_total_hits = models.PositiveIntegerField(null=True, blank=True)
+    # The name casefolded and without accents, for a search in any script with accents
+    # optional; indexed by trigram (PostgreSQL) or an FTS5 trigram table (SQLite, 0015).
+    search_name = models.CharField(max_length=255, blank=True, editable=False)
 
     # Retention (verifications/retention.py): when our retention period purged the personal
     # data and evidence (the row stays as a tombstone), and when a full sync found that
     # Didit no longer has the session (our copy and archive are kept under our own rules).
     purged_at = models.DateTimeField(null=True, blank=True, editable=False)
     deleted_at_didit = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -127,6 +158,17 @@ class VerificationSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        self.normalise_search_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
+
+    def normalise_search_fields(self) -> None:
+        """Derive ``search_name`` from ``full_name`` (whoever writes the row calls this)."""
+        self.search_name = normalise(self.full_name or "")[:255]
 
     @property
     def has_aml_hits(self) -> bool:

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from users.models import DiditUser
+from verifications.linking import index_decision, new_identifiers
 from verifications.models import (
     AmlHit,
     AmlScreening,
@@ -21,6 +22,7 @@ from verifications.models import (
     IpAnalysis,
     Review,
     ReviewSource,
+    SessionIdentifier,
     SessionWarning,
     VerificationSession,
 )
@@ -188,6 +190,7 @@ def _write(
         _sync_hits(session, parsed.hits)
         _sync_warnings(session, parsed.warnings)
         _sync_reviews(session, parsed.reviews)
+        index_decision(session, parsed)  # Linked identities (issue 15).
 
     # The archive copies the decision's media in the background, once this is committed.
     stored = partial(decision_stored.send, sender=VerificationSession, session_pk=session.pk)
@@ -250,6 +253,7 @@ def session_children(
         )
     for values in parsed.reviews:
         children[Review].append(_didit_review(session, _fit(Review, values)))
+    children[SessionIdentifier] += new_identifiers(session, parsed)  # Linked identities.
     return children
 
 

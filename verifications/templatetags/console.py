@@ -52,8 +52,8 @@ def status_badge(status: object) -> SafeString:
 # on every view, and the template language's per-node cost was most of the page's time
 # (benchmarks/RESULTS.md). format_html escapes every value that is not already safe HTML.
 SESSION_ROW = (
-    '<tr><td class="nowrap">{created}</td><td>{badge}</td>'
-    '<td class="truncate"><a href="{url}">{name}</a></td>'
+    '<tr><td class="nowrap">{created}{age}</td><td>{badge}</td>'
+    '<td class="truncate"><a href="{url}">{name}</a>{claim}</td>'
     '<td class="nowrap">{document_type} <span class="mono">{document_number}</span></td>'
     "<td>{country}</td>"
     '<td class="num">{score}</td>'
@@ -68,11 +68,39 @@ URL_SAFE = "!$&'()*+,;=~:@"
 
 
 @register.simple_tag
-def session_rows(sessions: Iterable) -> SafeString:
-    """The queue's ``<tr>`` rows for ``sessions`` (loaded with the queue's ``LIST_FIELDS``)."""
+def session_rows(sessions: Iterable, sla_hours: float | None = None) -> SafeString:
+    """The queue's ``<tr>`` rows for ``sessions`` (loaded with the queue's ``LIST_FIELDS``;
+    with ``claim_owner`` and ``review_since`` when the queue annotated them)."""
     marker = "session-id-marker"
     head, tail = reverse("verifications:session-detail", args=[marker]).split(marker)
-    return format_html_join("\n", SESSION_ROW, (_row(s, head, tail) for s in sessions))
+    now = timezone.now()
+    return format_html_join(
+        "\n", SESSION_ROW, (_row(s, head, tail, now, sla_hours) for s in sessions)
+    )
+
+
+def _age(session, now, sla_hours: float | None) -> str:
+    """How long an In Review session has waited, coloured against the SLA."""
+    since = getattr(session, "review_since", None)
+    if since is None or not sla_hours:
+        return ""
+    hours = max(0.0, (now - since).total_seconds() / 3600)
+    level = "breached" if hours >= sla_hours else "near" if hours >= 0.75 * sla_hours else "ok"
+    shown = f"{hours / 24:.0f} d" if hours >= 48 else f"{hours:.0f} h" if hours >= 1 else "<1 h"
+    return format_html(
+        ' <span class="age age--{}" title="In review for {} h (SLA {} h)">{}</span>',
+        level,
+        f"{hours:.1f}",
+        floatformat(sla_hours),
+        shown,
+    )
+
+
+def _claim(session) -> str:
+    owner = getattr(session, "claim_owner", None)
+    if not owner:
+        return ""
+    return format_html(' <span class="claim-tag" title="Claimed by {}">{}</span>', owner, owner)
 
 
 def _shorten(text: str, length: int) -> str:
@@ -80,9 +108,13 @@ def _shorten(text: str, length: int) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
+def _row(
+    session, url_head: str, url_tail: str, now=None, sla_hours: float | None = None
+) -> dict[str, object]:
     return {
         "created": timezone.localtime(session.created_at).strftime("%Y-%m-%d %H:%M"),
+        "age": _age(session, now, sla_hours),
+        "claim": _claim(session),
         "badge": status_badge(session.status),
         "url": url_head + quote(session.session_id, safe=URL_SAFE) + url_tail,
         "name": session.full_name or session.vendor_data or "(no name)",
@@ -99,6 +131,12 @@ def _row(session, url_head: str, url_tail: str) -> dict[str, object]:
         "session_id": session.session_id,
         "short_id": _shorten(session.session_id, 13),
     }
+
+
+@register.filter
+def user_url(vendor_data: object) -> str:
+    """The person's page for a vendor_data (any characters, "/" included), or ""."""
+    return _user_url(str(vendor_data)) if vendor_data else ""
 
 
 @register.filter

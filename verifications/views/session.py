@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import audit, casefile
+from .. import audit, casefile, four_eyes, workflow
 from ..decisions import (
     Decision,
     SavedAtDiditOnly,
@@ -31,6 +31,7 @@ from ..services import (
     read_form_token,
     refresh_expiring_media,
 )
+from . import workflow as workflow_views
 from .aml import aml_section_context
 
 TEMPLATE = "verifications/session_detail.html"
@@ -65,6 +66,7 @@ def session_detail(request: HttpRequest, session_id: str) -> HttpResponse:
     audit.record(
         request, action=AuditAction.PII_VIEW, object_type="session", object_id=session.session_id
     )
+    workflow.touch_claim(session=session, user=request.user)
     context = _page_context(request, session)
     context["outcome"] = request.session.pop(OUTCOME_KEY, None)
     return render(request, TEMPLATE, context)
@@ -78,12 +80,18 @@ def session_status(request: HttpRequest, session_id: str) -> HttpResponse:
     the panel; without JavaScript a success redirects to the panel's anchor and a failure
     renders the page (the comment kept) with its status code."""
     session = _load(session_id)
+    # Claimed by another reviewer: 409 naming them, nothing sent (issue 14).
+    if (refused := workflow_views.refuse_if_claimed(request, session)) is not None:
+        return refused
     form = _status_form(request, session, data=request.POST)
     code, outcome = 200, None
     if not form.is_valid():
         code, outcome = 400, ("error", _form_errors(form))
     else:
         code, outcome = _decide(request, session, form)
+    # From a page opened through "next": on to the next session of the queue (issue 14).
+    if code == 200 and (onward := workflow_views.next_after_decision(request, session)):
+        return onward
     if code == 200 and not request.htmx:
         request.session[OUTCOME_KEY] = outcome
         url = reverse("verifications:session-detail", kwargs={"session_id": session_id})
@@ -119,10 +127,21 @@ def _decide(request: HttpRequest, session: VerificationSession, form: StatusForm
         # A stale page is refused before anything is written (the token stays unused).
         check_page_state(session, seen)
         consume_form_token(data["form_token"], user=request.user, purpose=purpose)
+        # Four-eyes (issue 14): a risky decision is held for a second reviewer, unsent.
+        if rules := four_eyes.rules_fired(session, decision.new_status):
+            four_eyes.hold_for_second_review(
+                session=session,
+                new_status=decision.new_status,
+                comment=decision.comment,
+                rules=rules,
+                actor=request.user,
+                request=request,
+            )
+            return 200, ("success", "Held for a second review: nothing sent to Didit yet.")
         review = decide_session(
             session=session, decision=decision, seen=seen, actor=request.user, request=request
         )
-    except StaleDecision as error:
+    except (StaleDecision, four_eyes.AlreadyPending) as error:
         return 409, ("warning", str(error))
     except FormTokenError as error:
         return 400, ("warning", str(error))

@@ -125,6 +125,10 @@ class SandboxServer:
             log = list(self.sandbox.request_log)
         return [entry for entry in log if operation is None or entry["operation"] == operation]
 
+    def received(self, operation: str) -> list[dict]:
+        """The JSON bodies of one operation's requests ("create", "share", ...), oldest first."""
+        return [entry["body"] or {} for entry in self.requests(operation)]
+
     @property
     def webhook_deliveries(self) -> list:
         return self.sandbox.webhook_deliveries

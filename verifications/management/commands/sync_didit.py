@@ -8,6 +8,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from users.sync import sync_users_after_run
 from verifications.deliveries import process_pending_deliveries
 from verifications.didit.client import DiditClient
 from verifications.models import SyncRunStatus
@@ -59,9 +60,12 @@ class Command(BaseCommand):
             raise CommandError(f"sync_didit: {exc}", returncode=2) from None
         if tty:
             self.stdout.write("")
-        self.stdout.write(f"sync_didit: {run.summary()}")
+        users = sync_users_after_run(client, run)  # Didit's User records (users/sync.py).
+        self.stdout.write(f"sync_didit: {run.summary()}; {users.summary()}")
         if run.status != SyncRunStatus.SUCCEEDED:
             raise CommandError(f"sync_didit: run {run.pk} ended {run.status}", returncode=1)
+        if not users.ok:
+            raise CommandError("sync_didit: Didit's user records were not synced", returncode=1)
 
 
 def _iso_date(value: str) -> date:
