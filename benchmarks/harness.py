@@ -79,11 +79,16 @@ def seed(sessions: int, *, seed: int = 1) -> None:
     # Worker processes pay off past a few thousand sessions; below, starting them costs more.
     jobs = min(2, os.cpu_count() or 1) if sessions >= 5_000 else 1
     result = seed_sessions(sessions=sessions, seed=seed, jobs=jobs)
+    seeded = time.monotonic() - started
     # What autovacuum would have done by now on a live database: planner statistics, and
     # the visibility map that index-only scans need.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
-    print(f"  seeded {sessions:,} sessions in {time.monotonic() - started:.0f}s", flush=True)
+    print(
+        f"  seeded {sessions:,} sessions in {seeded:.0f}s ({result.summary()}), "
+        f"{time.monotonic() - started - seeded:.0f}s more to analyse",
+        flush=True,
+    )
     return result
 
 

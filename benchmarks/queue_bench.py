@@ -8,7 +8,9 @@ Review", and a name search typed without its accents and in lower case. Prints t
 and p95 per request, the SQL queries per request, the admin/queue ratio and the growth
 between sizes. Targets (PostgreSQL, largest size): queue
 median < 50 ms, at least 3x faster than the admin (the search excepted: the admin runs the
-queue's own indexed search), the same query count at every size.
+queue's own indexed search; and the session page, not a list), the same query count at every
+size. At 1M (issue 17): queue p95 < 50 ms, search p95 < 100 ms, session page p95 < 100 ms,
+admin changelist < 1 s.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from .harness import (
 ADMIN = "/admin/verifications/verificationsession/"
 QUEUE = "/sessions/"
 TARGET_MEDIAN = 0.050
+# Issue 17, on PostgreSQL at any size: p95 per request, and the admin changelist's median.
+TARGET_P95 = {"search": 0.100, "accents off": 0.100, "session page": 0.100}
+TARGET_ADMIN = 1.0
 TARGET_RATIO = 3.0
 
 
@@ -47,6 +52,12 @@ def cases(sessions: int) -> list[tuple[str, str, str]]:
     # A Latin-script surname keeps the table aligned; any would do.
     surname = next((n.split()[-1] for n in names if n.isascii()), names[0].split()[-1])
     deep = max(1, min(200, sessions // 50 // 2))
+    # The session page (the console's; the admin's change page) of a session with AML hits,
+    # a third of the way through them.
+    from verifications.models import AmlHit
+
+    hits = AmlHit.objects.order_by("id").values_list("session__session_id", "session_id")
+    session_id, pk = hits[AmlHit.objects.count() // 3]
     accented = next((n.split()[-1] for n in names if normalise(n) != n.lower()), surname)
     plain = quote(normalise(accented))
     return [
@@ -54,6 +65,7 @@ def cases(sessions: int) -> list[tuple[str, str, str]]:
         ("status filter", f"{QUEUE}?status=In+Review", f"{ADMIN}?status__exact=In+Review"),
         (f"search {surname!r}", f"{QUEUE}?q={surname}", f"{ADMIN}?q={surname}"),
         (f"page {deep}", f"{QUEUE}?page={deep}", f"{ADMIN}?p={deep}"),
+        ("session page", f"{QUEUE}{session_id}/", f"{ADMIN}{pk}/change/"),
         ("mine", f"{QUEUE}?claim=mine", ADMIN),
         (
             "unclaimed In Review",
@@ -141,27 +153,30 @@ def report(results: dict[int, list[dict]], *, vendor: str) -> bool:
     for before, after in zip(results[small], results[large], strict=True):
         growth = after["queue"]["median"] / before["queue"]["median"]
         same_queries = after["queue"]["queries"] == before["queue"]["queries"]
-        fast = after["queue"]["median"] < TARGET_MEDIAN or vendor != "postgresql"
-        ratio = after["admin"]["median"] / after["queue"]["median"]
-        # The admin's session search is the queue's own (same indexes): its ratio is shown,
-        # not a target; the page itself still has to be fast.
-        searched = after["case"].startswith("search")
-        workflow = after["case"].startswith(WORKFLOW_CASES)
-        ratio_ok = ratio >= TARGET_RATIO or vendor != "postgresql" or searched or workflow
-        ok &= same_queries and fast and ratio_ok
-        target = (
-            "same search as the queue"
-            if searched
-            else "no admin equivalent"
-            if workflow
-            else f"target >= {TARGET_RATIO:.0f}x"
+        kind = next((k for k in TARGET_P95 if after["case"].startswith(k)), "")
+        target_p95 = TARGET_P95.get(kind, TARGET_MEDIAN)
+        pg = vendor == "postgresql"
+        fast = (after["queue"]["median"] < TARGET_MEDIAN or kind) and (
+            after["queue"]["p95"] < target_p95
         )
+        fast = fast or not pg
+        ratio = after["admin"]["median"] / after["queue"]["median"]
+        # The admin's session search is the queue's own (same indexes), its change page is not
+        # a list, and the review workflow's views have no admin equivalent: their ratios are
+        # shown, not targets; the pages themselves still have to be fast.
+        workflow = after["case"].startswith(WORKFLOW_CASES)
+        ratio_ok = ratio >= TARGET_RATIO or not pg or bool(kind) or workflow
+        admin_ok = after["admin"]["median"] < TARGET_ADMIN or not pg or kind == "session page"
+        ok &= same_queries and bool(fast) and ratio_ok and admin_ok
+        target = "not a target" if kind or workflow else f"target >= {TARGET_RATIO:.0f}x"
         print(
             f"  {after['case']:24} queue time x{growth:.2f}, queries "
             f"{before['queue']['queries']} -> {after['queue']['queries']} "
             f"[{'same' if same_queries else 'GROWS'}], admin/queue {ratio:.1f}x "
-            f"[{target}], median {ms(after['queue']['median'])} "
-            f"[target < {ms(TARGET_MEDIAN)} on PostgreSQL]"
+            f"[{target}], p95 {ms(after['queue']['p95'])} "
+            f"[target < {ms(target_p95)} on PostgreSQL], admin median "
+            f"{ms(after['admin']['median'])}"
+            + ("" if kind == "session page" else f" [target < {ms(TARGET_ADMIN)}]")
         )
     return ok
 

@@ -266,6 +266,9 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 EVIDENCE_ARCHIVE_DIDIT_PDF = env.bool("EVIDENCE_ARCHIVE_DIDIT_PDF", default=False)
 # Hours an evidence pack (ZIP) can be downloaded before it is deleted.
 EVIDENCE_PACK_TTL_HOURS = env.int("EVIDENCE_PACK_TTL_HOURS", default=24)
+# A person's compliance report with more sessions than this is rendered by a background task
+# (a progress page offers the PDF when ready, kept as long as an evidence pack).
+USER_REPORT_INLINE_MAX_SESSIONS = env.int("USER_REPORT_INLINE_MAX_SESSIONS", default=5)
 # Days after a session's last activity when its personal data and evidence are purged
 # (manage.py apply_retention). Unset: kept forever.
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=None)

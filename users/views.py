@@ -16,6 +16,7 @@ from verifications import audit
 from verifications.didit.errors import DiditError
 from verifications.linking import linked_identities
 from verifications.models import AuditAction, VerificationSession
+from verifications.packs import request_user_report
 from verifications.pdf import render_user_report, report_sessions
 from verifications.services import (
     FormTokenError,
@@ -50,8 +51,16 @@ def user_detail(request: HttpRequest, vendor_data: str) -> HttpResponse:
 @login_required
 @permission_required(VIEW_USER_PAGE, raise_exception=True)
 def user_report(request: HttpRequest, vendor_data: str) -> HttpResponse:
+    """A person's compliance report: inline for a few sessions; for more, rendered in the
+    background (an evidence pack of kind user report) with a progress page to download it."""
     didit_user = get_object_or_404(DiditUser, vendor_data=vendor_data)
     history = report_sessions().filter(user=didit_user).order_by("created_at", "id")
+    session_ids = list(history.values_list("session_id", flat=True))
+    if len(session_ids) > settings.USER_REPORT_INLINE_MAX_SESSIONS:
+        pack = request_user_report(
+            user=request.user, didit_user=didit_user, session_ids=session_ids, request=request
+        )
+        return redirect("evidence-pack-detail", pack_id=pack.pack_id)
     sessions = list(history)
     if refresh_expiring_media(sessions).refreshed:
         sessions = list(history.all())

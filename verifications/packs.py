@@ -34,11 +34,12 @@ from .models import (
     AuditAction,
     AuditEntry,
     EvidencePack,
+    EvidencePackKind,
     EvidencePackStatus,
     EvidenceStatus,
     VerificationSession,
 )
-from .pdf import render_session_report, report_sessions
+from .pdf import render_session_report, render_user_report, report_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -94,22 +95,52 @@ def request_pack(
     return pack
 
 
+def request_user_report(
+    *, user: Any, didit_user: Any, session_ids: list[str], request: HttpRequest | None = None
+) -> EvidencePack:
+    """A person's compliance report rendered in the background (too many sessions to render
+    inside a request); audited like the inline report. The caller checked the permissions."""
+    from .tasks import build_evidence_pack
+
+    with transaction.atomic():
+        pack = EvidencePack.objects.create(
+            created_by=user,
+            kind=EvidencePackKind.USER_REPORT,
+            vendor_data=didit_user.vendor_data,
+            session_ids=session_ids,
+            total=len(session_ids),
+            expires_at=timezone.now() + timedelta(hours=settings.EVIDENCE_PACK_TTL_HOURS),
+        )
+        audit.record(
+            request,
+            actor=user,
+            action=AuditAction.REPORT_PDF,
+            object_type="user",
+            object_id=didit_user.vendor_data,
+            detail={"report": "user", "event": "requested", "pack": str(pack.pack_id)},
+        )
+        transaction.on_commit(partial(build_evidence_pack.enqueue, pack.pk))
+    return pack
+
+
 def build_pack(pack_pk: int) -> str:
-    """Build the ZIP; idempotent (a ready, failed or expired pack is left alone)."""
+    """Build the ZIP (or the user report's PDF); idempotent (a ready, failed or expired pack
+    is left alone)."""
     claimed = EvidencePack.objects.filter(
         pk=pack_pk, status__in=[EvidencePackStatus.QUEUED, EvidencePackStatus.BUILDING]
     ).update(status=EvidencePackStatus.BUILDING, done=0)
     if not claimed:
         return "nothing to do"
     pack = EvidencePack.objects.select_related("created_by").get(pk=pack_pk)
+    write = _write_user_report if pack.kind == EvidencePackKind.USER_REPORT else _write_zip
     try:
         with tempfile.TemporaryFile() as spool:
-            _write_zip(pack, spool)
+            write(pack, spool)
             spool.seek(0)
             digest = _sha256(spool)
             size = spool.seek(0, 2)
             spool.seek(0)
-            name = evidence_storage().save(f"packs/{pack.download_name}", File(spool))
+            name = evidence_storage().save(_stored_name(pack), File(spool))
     except Exception as error:
         logger.exception("Evidence pack %s failed", pack.pack_id)
         EvidencePack.objects.filter(pk=pack.pk).update(
@@ -120,6 +151,26 @@ def build_pack(pack_pk: int) -> str:
         status=EvidencePackStatus.READY, file_name=name, size=size, sha256=digest
     )
     return "ready"
+
+
+def _stored_name(pack: EvidencePack) -> str:
+    if pack.kind == EvidencePackKind.USER_REPORT:
+        return f"packs/user-report-{pack.pack_id}.pdf"
+    return f"packs/{pack.download_name}"
+
+
+def _write_user_report(pack: EvidencePack, spool) -> None:
+    from users.models import DiditUser
+
+    from .services import refresh_expiring_media
+
+    didit_user = DiditUser.objects.get(vendor_data=pack.vendor_data)
+    history = report_sessions().filter(user=didit_user).order_by("created_at", "id")
+    sessions = list(history)
+    if refresh_expiring_media(sessions).refreshed:
+        sessions = list(history.all())
+    spool.write(render_user_report(didit_user, generated_by=pack.created_by, sessions=sessions))
+    EvidencePack.objects.filter(pk=pack.pk).update(done=len(sessions), total=len(sessions))
 
 
 def _write_zip(pack: EvidencePack, spool) -> None:

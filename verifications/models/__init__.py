@@ -1,7 +1,14 @@
 """Verification data synced from Didit, and the record of each sync run."""
 
 from .audit import AuditAction, AuditEntry
-from .evidence import Evidence, EvidencePack, EvidencePackStatus, EvidenceStatus, evidence_name
+from .evidence import (
+    Evidence,
+    EvidencePack,
+    EvidencePackKind,
+    EvidencePackStatus,
+    EvidenceStatus,
+    evidence_name,
+)
 from .form_token import UsedFormToken
 from .identifier import IdentifierKind, SessionIdentifier
 from .results import (
@@ -36,6 +43,7 @@ __all__ = [
     "Disposition",
     "Evidence",
     "EvidencePack",
+    "EvidencePackKind",
     "EvidencePackStatus",
     "EvidenceStatus",
     "DocumentData",

@@ -8,6 +8,7 @@ session referenced which file, under which key of the decision, fetched when and
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -68,8 +69,17 @@ class EvidencePackStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+class EvidencePackKind(models.TextChoices):
+    SESSIONS = "sessions", "Evidence pack (ZIP)"
+    USER_REPORT = "user_report", "User compliance report (PDF)"
+
+
 class EvidencePack(models.Model):
-    """A ZIP of several sessions' evidence, built in the background, downloadable for a day."""
+    """A ZIP of several sessions' evidence, built in the background, downloadable for a day.
+
+    Also a person's compliance report when it is too long to render inside a request
+    (``kind`` user report: a PDF of ``vendor_data``'s sessions).
+    """
 
     pack_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_by = models.ForeignKey(
@@ -78,6 +88,10 @@ class EvidencePack(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     session_ids = models.JSONField(default=list)
+    kind = models.CharField(
+        max_length=16, choices=EvidencePackKind.choices, default=EvidencePackKind.SESSIONS
+    )
+    vendor_data = models.CharField(max_length=255, blank=True)
     status = models.CharField(
         max_length=16, choices=EvidencePackStatus.choices, default=EvidencePackStatus.QUEUED
     )
@@ -97,4 +111,13 @@ class EvidencePack(models.Model):
 
     @property
     def download_name(self) -> str:
+        if self.kind == EvidencePackKind.USER_REPORT:
+            safe = re.sub(r"[^A-Za-z0-9._-]+", "_", self.vendor_data)
+            return f"didit-console-user-{safe}.pdf"
         return f"evidence-pack-{self.pack_id}.zip"
+
+    @property
+    def content_type(self) -> str:
+        if self.kind == EvidencePackKind.USER_REPORT:
+            return "application/pdf"
+        return "application/zip"

@@ -224,25 +224,37 @@ def insert_sessions(rows: list[tuple[VerificationSession, ParsedDecision]]) -> C
     VerificationSession.objects.bulk_create(sessions, batch_size=BULK_BATCH)
     children: dict[type[models.Model], list[models.Model]] = defaultdict(list)
     for session, parsed in rows:
-        for relation, model in ONE_TO_ONE.items():
-            values = getattr(parsed, relation)
-            if values is not None:
-                children[model].append(model(session=session, **_fit(model, values)))
-        for values in parsed.hits:
-            values = _fit(AmlHit, {**values, "removed_at": None})
-            children[AmlHit].append(AmlHit(session=session, **values))
-        for values in parsed.warnings:
-            children[SessionWarning].append(
-                SessionWarning(session=session, **_fit(SessionWarning, values))
-            )
-        for values in parsed.reviews:
-            children[Review].append(_didit_review(session, _fit(Review, values)))
-        children[SessionIdentifier] += new_identifiers(session, parsed)  # Linked identities.
+        for model, objects in session_children(session, parsed).items():
+            children[model].extend(objects)
     written = Counter({VerificationSession.__name__: len(sessions)})
     for model, objects in children.items():
         model.objects.bulk_create(objects, batch_size=BULK_BATCH)
         written[model.__name__] = len(objects)
     return written
+
+
+def session_children(
+    session: VerificationSession, parsed: ParsedDecision
+) -> dict[type[models.Model], list[models.Model]]:
+    """The unsaved rows of a new session's decision (document, face, AML screening, IP
+    analysis, AML hits, warnings, Didit's reviews), per model, linked to ``session`` (give it
+    its primary key first). What ``insert_sessions`` writes; bulk loaders write them too."""
+    children: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+    for relation, model in ONE_TO_ONE.items():
+        values = getattr(parsed, relation)
+        if values is not None:
+            children[model].append(model(session=session, **_fit(model, values)))
+    for values in parsed.hits:
+        values = _fit(AmlHit, {**values, "removed_at": None})
+        children[AmlHit].append(AmlHit(session=session, **values))
+    for values in parsed.warnings:
+        children[SessionWarning].append(
+            SessionWarning(session=session, **_fit(SessionWarning, values))
+        )
+    for values in parsed.reviews:
+        children[Review].append(_didit_review(session, _fit(Review, values)))
+    children[SessionIdentifier] += new_identifiers(session, parsed)  # Linked identities.
+    return children
 
 
 def _didit_review(session: VerificationSession, values: dict) -> Review:

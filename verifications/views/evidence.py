@@ -9,17 +9,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from users.roles import BUILD_EVIDENCE_PACKS
+from users.roles import BUILD_EVIDENCE_PACKS, VIEW_SESSIONS, VIEW_USERS
 
 from .. import audit
 from ..evidence import evidence_storage, open_archived
-from ..models import AuditAction, Evidence, EvidencePack, EvidencePackStatus, EvidenceStatus
+from ..models import (
+    AuditAction,
+    Evidence,
+    EvidencePack,
+    EvidencePackKind,
+    EvidencePackStatus,
+    EvidenceStatus,
+)
 from ..packs import PackRefused, request_pack
 
 VIEW_EVIDENCE = ("verifications.view_verificationsession", "verifications.view_evidence")
 # Reviewers and admins build packs (a recorded, audited export); each must see every session.
 BUILD_PACKS = BUILD_EVIDENCE_PACKS
 PACK_TEMPLATE = "verifications/evidence_pack_detail.html"
+# A background user report needs what the inline one needs (the user page's permissions).
+VIEW_USER_REPORT = (VIEW_USERS, VIEW_SESSIONS)
 
 
 @require_GET
@@ -88,18 +97,27 @@ def pack_download(request: HttpRequest, pack_id: str, filename: str) -> HttpResp
         return HttpResponse("This evidence pack has expired.", status=410)
     if pack.status != EvidencePackStatus.READY:
         raise Http404("This evidence pack is not ready.")
-    audit.record(
-        request,
-        action=AuditAction.EVIDENCE_PACK,
-        object_type="evidence_pack",
-        object_id=str(pack.pack_id),
-        detail={"event": "downloaded", "sha256": pack.sha256},
-    )
+    if pack.kind == EvidencePackKind.USER_REPORT:
+        audit.record(
+            request,
+            action=AuditAction.REPORT_PDF,
+            object_type="user",
+            object_id=pack.vendor_data,
+            detail={"report": "user", "event": "downloaded", "pack": str(pack.pack_id)},
+        )
+    else:
+        audit.record(
+            request,
+            action=AuditAction.EVIDENCE_PACK,
+            object_type="evidence_pack",
+            object_id=str(pack.pack_id),
+            detail={"event": "downloaded", "sha256": pack.sha256},
+        )
     response = FileResponse(
         evidence_storage().open(pack.file_name, "rb"),
         as_attachment=True,
         filename=pack.download_name,
-        content_type="application/zip",
+        content_type=pack.content_type,
     )
     response["Cache-Control"] = "private, no-store"
     return response
@@ -110,6 +128,8 @@ def _own_pack(request: HttpRequest, pack_id: str) -> EvidencePack:
     pack = get_object_or_404(EvidencePack, pack_id=pack_id)
     if pack.created_by_id != request.user.pk:
         raise PermissionDenied("This evidence pack belongs to someone else.")
+    if pack.kind == EvidencePackKind.USER_REPORT and not request.user.has_perms(VIEW_USER_REPORT):
+        raise PermissionDenied("You may no longer see this person's report.")
     return pack
 
 
