@@ -59,6 +59,7 @@ def test_queue_decline_next_with_the_mouse_takes_two_actions(
     page.get_by_role("link", name=re.compile("Start reviewing")).click()
     actions += 1
     expect(page).to_have_url(session_path(first))
+    expect(page.get_by_label("Comment")).to_be_focused()  # Focused on arrival: type at once.
     page.keyboard.type(COMMENT)  # The comment box has the focus: no click needed.
     page.get_by_role("button", name="Decline", exact=True).click()
     actions += 1
@@ -85,6 +86,7 @@ def test_queue_decline_next_with_the_keyboard_only(sandbox, logged_in_page, cons
 
     press("n")  # Start reviewing.
     expect(page).to_have_url(session_path(first))
+    expect(page.get_by_label("Comment")).to_be_focused()  # Focused on arrival: type at once.
     page.keyboard.type(COMMENT)
     expect(page.get_by_label("Comment")).to_have_value(COMMENT)  # "d" in the text: no shortcut.
     press("Tab")  # Decline follows the comment box: focused, nothing sent yet,
@@ -107,6 +109,7 @@ def test_decline_by_shortcut_still_needs_an_explicit_enter(sandbox, logged_in_pa
     page = logged_in_page("reviewer", next_path=QUEUE)
     page.keyboard.press("n")
     expect(page).to_have_url(session_path(first))
+    expect(page.get_by_label("Comment")).to_be_focused()  # Focused on arrival: type at once.
     page.keyboard.type(COMMENT)
     page.keyboard.press("Escape")  # Leave the comment box,
     page.keyboard.press("d")  # select Decline (nothing is sent yet),
