@@ -156,22 +156,40 @@ def status_counts(form: QueueFilterForm, request: HttpRequest) -> list[tuple[str
     Without other filters that query reads every row of the table, the costliest query of
     the page at 100k+ sessions: its result is shared by every reviewer for a few seconds
     (``QUEUE_COUNTS_CACHE_SECONDS``), but never if it is older than the reviewer's own last
-    decision (their counts must show it). Filtered counts are always exact.
+    decision (their counts must show it). Filtered counts are always exact, except that the
+    "unclaimed" filter alone is those shared counts minus the (few) live claims.
     """
     sessions = form.filter(VerificationSession.objects.all(), with_status=False)
-    if sessions.query.where or not settings.QUEUE_COUNTS_CACHE_SECONDS:
-        found = _count_by_status(sessions)
+    others = set(form.active_filters()) - {"status", "sort"}
+    if not sessions.query.where:
+        found = _all_counts(sessions, request)
+    elif others == {"claim"} and form.cleaned_data.get("claim") == "unclaimed":
+        # Unclaimed = all minus the few claimed: an anti-join over every row costs more.
+        found = dict(_all_counts(VerificationSession.objects.all(), request))
+        claimed = VerificationSession.objects.filter(
+            pk__in=workflow.live_claims().values("session_id")
+        )
+        for status, count in _count_by_status(claimed).items():
+            found[status] = found.get(status, 0) - count
+        found = {status: count for status, count in found.items() if count > 0}
     else:
-        cached = cache.get(ALL_COUNTS_CACHE_KEY)
-        if cached is None or cached[0] < workflow.acted_at(request):
-            cached = (time.time(), _count_by_status(sessions))
-            cache.set(ALL_COUNTS_CACHE_KEY, cached, timeout=settings.QUEUE_COUNTS_CACHE_SECONDS)
-        found = cached[1]
+        found = _count_by_status(sessions)
     selected = set(form.cleaned_data.get("status") or [])
     known = [status for status in SessionStatus.values if status in found]
     # A status Didit adds later still gets counted, after the ones we know.
     extra = sorted(status for status in found if status not in SessionStatus.values)
     return [(status, found[status], status in selected) for status in known + extra]
+
+
+def _all_counts(sessions, request: HttpRequest) -> dict[str, int]:
+    """Per-status counts of the whole table, shared for ``QUEUE_COUNTS_CACHE_SECONDS``."""
+    if not settings.QUEUE_COUNTS_CACHE_SECONDS:
+        return _count_by_status(sessions)
+    cached = cache.get(ALL_COUNTS_CACHE_KEY)
+    if cached is None or cached[0] < workflow.acted_at(request):
+        cached = (time.time(), _count_by_status(sessions))
+        cache.set(ALL_COUNTS_CACHE_KEY, cached, timeout=settings.QUEUE_COUNTS_CACHE_SECONDS)
+    return cached[1]
 
 
 def _count_by_status(sessions) -> dict[str, int]:
