@@ -255,11 +255,7 @@ EVIDENCE_STORAGE_BACKEND = env.str(
 EVIDENCE_STORAGE_OPTIONS = env.json(
     "EVIDENCE_STORAGE_OPTIONS", default={"location": str(MEDIA_ROOT / "evidence")}
 )
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "evidence": {"BACKEND": EVIDENCE_STORAGE_BACKEND, "OPTIONS": EVIDENCE_STORAGE_OPTIONS},
-}
+# (STORAGES["evidence"] is defined with the other storages under "Production serving".)
 # Largest media file archived, in bytes; larger ones are refused and reported.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 # Also archive Didit's own PDF report once a session reaches a final status.
@@ -298,6 +294,7 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage",
         )
     },
+    "evidence": {"BACKEND": EVIDENCE_STORAGE_BACKEND, "OPTIONS": EVIDENCE_STORAGE_OPTIONS},
 }
 # PostgreSQL: a connection pool per process (Django 5.2's psycopg pool) instead of one
 # connection per request, sized in connections: "4" or "2,8" (min,max). Empty: no pool.
